@@ -1,0 +1,184 @@
+// Package checkers reads a history and says what broke: each anomaly is a
+// named kind with the operations that prove it. Verdicts are three-valued and
+// merge as invalid > unknown > valid.
+package checkers
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/riptidechaos/riptide/history"
+)
+
+// Verdict is the outcome of a check.
+type Verdict string
+
+const (
+	Valid   Verdict = "valid"
+	Unknown Verdict = "unknown"
+	Invalid Verdict = "invalid"
+)
+
+func (v Verdict) rank() int {
+	switch v {
+	case Valid:
+		return 0
+	case Unknown:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// Merge returns the worse of two verdicts: invalid > unknown > valid.
+func Merge(a, b Verdict) Verdict {
+	if b.rank() > a.rank() {
+		return b
+	}
+	return a
+}
+
+// Example is one anomaly: the operations that prove it and a sentence saying
+// what they show.
+type Example struct {
+	Stream string `json:"stream,omitempty"`
+	Value  string `json:"value,omitempty"`
+	Offset int64  `json:"offset,omitempty"`
+	// Producer is the process that sent Value, when known.
+	Producer *int `json:"producer,omitempty"`
+	// Ops are indices into the history.
+	Ops     []int64 `json:"ops,omitempty"`
+	Message string  `json:"message"`
+}
+
+// Anomalies of one kind.
+type Anomalies struct {
+	Count int `json:"count"`
+	// Examples holds at most MaxExamples of them.
+	Examples []Example `json:"examples,omitempty"`
+}
+
+// MaxExamples bounds how many examples a result keeps per kind.
+const MaxExamples = 20
+
+// Result is what a checker found. Checkers fill Anomalies, Stats and, when
+// they could not finish, Error; Judge sets Verdict and Reason.
+type Result struct {
+	Checker string  `json:"checker"`
+	Verdict Verdict `json:"verdict"`
+	// Reason says in one sentence why the verdict is not valid.
+	Reason string `json:"reason,omitempty"`
+	// Error is set when the checker could not finish (a panic, a blown
+	// deadline or memory bound): its verdict is then at best unknown.
+	Error     string             `json:"error,omitempty"`
+	Anomalies map[Kind]Anomalies `json:"anomalies,omitempty"`
+	// Stats holds counts the checker measured (acked sends, reads, ...).
+	Stats map[string]int64 `json:"stats,omitempty"`
+}
+
+// Add records one anomaly of kind k.
+func (r *Result) Add(k Kind, ex Example) {
+	if r.Anomalies == nil {
+		r.Anomalies = make(map[Kind]Anomalies)
+	}
+	a := r.Anomalies[k]
+	a.Count++
+	if len(a.Examples) < MaxExamples {
+		a.Examples = append(a.Examples, ex)
+	}
+	r.Anomalies[k] = a
+}
+
+// Count is the number of anomalies of kind k.
+func (r Result) Count(k Kind) int { return r.Anomalies[k].Count }
+
+// Checker analyses a history.
+type Checker interface {
+	Name() string
+	Check(ctx context.Context, h []history.Op) Result
+}
+
+// Safe runs c and turns a panic into a result with Error set, so that one
+// broken checker never hides the others' findings.
+func Safe(ctx context.Context, c Checker, h []history.Op) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = Result{
+				Checker: c.Name(),
+				Error:   fmt.Sprintf("checker %s panicked: %v\n%s", c.Name(), p, debug.Stack()),
+			}
+		}
+	}()
+	res = c.Check(ctx, h)
+	res.Checker = c.Name()
+	if err := ctx.Err(); err != nil && res.Error == "" {
+		res.Error = fmt.Sprintf("checker %s ran out of time: %v", c.Name(), err)
+	}
+	return res
+}
+
+// Compose runs every checker safely and returns their results in order.
+func Compose(ctx context.Context, h []history.Op, cs ...Checker) []Result {
+	out := make([]Result, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, Safe(ctx, c, h))
+	}
+	return out
+}
+
+// Allowed says whether n anomalies of kind k are tolerated; nil tolerates none.
+type Allowed func(k Kind, n int) bool
+
+// Summary is the merged outcome of all checkers.
+type Summary struct {
+	Verdict Verdict      `json:"verdict"`
+	Reason  string       `json:"reason,omitempty"`
+	Counts  map[Kind]int `json:"counts"`
+}
+
+// Judge sets each result's verdict and reason and merges them. A kind whose
+// count is not allowed makes a result invalid when it is proof of a broken
+// guarantee, unknown otherwise (unseen); a checker that failed is unknown.
+func Judge(results []Result, allowed Allowed) Summary {
+	s := Summary{Verdict: Valid, Counts: make(map[Kind]int)}
+	for _, info := range Kinds {
+		s.Counts[info.Kind] = 0
+	}
+	var reasons []string
+	for i := range results {
+		r := &results[i]
+		r.Verdict, r.Reason = Valid, ""
+		var why []string
+		if r.Error != "" {
+			r.Verdict = Unknown
+			why = append(why, firstLine(r.Error))
+		}
+		for _, info := range Kinds {
+			n := r.Anomalies[info.Kind].Count
+			s.Counts[info.Kind] += n
+			if n == 0 || (allowed != nil && allowed(info.Kind, n)) {
+				continue
+			}
+			v := Invalid
+			if !info.Proof {
+				v = Unknown
+			}
+			r.Verdict = Merge(r.Verdict, v)
+			why = append(why, fmt.Sprintf("%d %s", n, info.Kind))
+		}
+		r.Reason = strings.Join(why, ", ")
+		s.Verdict = Merge(s.Verdict, r.Verdict)
+		if r.Reason != "" {
+			reasons = append(reasons, r.Checker+": "+r.Reason)
+		}
+	}
+	s.Reason = strings.Join(reasons, "; ")
+	return s
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
