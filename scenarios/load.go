@@ -1,0 +1,115 @@
+package scenarios
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxFileSize bounds what Parse reads: a scenario is a page of YAML, and
+// anything far bigger is a mistake (or an attack on the parser).
+const maxFileSize = 1 << 20
+
+// Load reads, decodes and validates the scenario file at path, with defaults
+// applied. Problems with the file come back as *Problems.
+func Load(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load scenario: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates a scenario from data; file names it in
+// messages. Every problem found, in decoding and in validation, comes back
+// together as *Problems, and then the scenario is nil.
+func Parse(file string, data []byte) (s *Scenario, err error) {
+	defer func() {
+		// Neither yaml.v3 nor this package should panic, but a scenario
+		// file is user input: a crash here would hide what is wrong.
+		if r := recover(); r != nil {
+			s, err = nil, asError(file, Problems{{File: file, Msg: fmt.Sprintf("internal error reading the scenario: %v", r)}}, false)
+		}
+	}()
+	root, probs := parseYAML(file, data)
+	if probs != nil {
+		return nil, asError(file, probs, false)
+	}
+	d := newDecoder(file)
+	s = &Scenario{File: file}
+	d.value(root, reflect.ValueOf(s).Elem(), "")
+	s.pos = d.pos
+	s.ApplyDefaults()
+	probs = d.problems
+	if d.full() {
+		// Decoding stopped part way: validating the rest would only add
+		// noise about fields that were never read.
+		return nil, asError(file, probs, true)
+	}
+	// A value that failed to decode is reported once, by the decoder, not
+	// again by validation as missing or out of range.
+	for _, p := range s.validate() {
+		if !d.covers(p.Field) {
+			probs = append(probs, p)
+		}
+	}
+	if len(probs) > 0 {
+		return nil, asError(file, probs, false)
+	}
+	return s, nil
+}
+
+// parseYAML returns the top node of the one YAML document in data.
+func parseYAML(file string, data []byte) (*yaml.Node, Problems) {
+	at := func(line, col int, format string, args ...any) Problems {
+		return Problems{{File: file, Pos: Pos{Line: line, Column: col}, Msg: fmt.Sprintf(format, args...)}}
+	}
+	if len(data) > maxFileSize {
+		return nil, at(1, 1, "file is larger than %d bytes; a scenario is a page of YAML", maxFileSize)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		return nil, at(1, 1, "empty scenario")
+	}
+	if err != nil {
+		return nil, syntaxProblem(file, err)
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return nil, at(1, 1, "empty scenario")
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, syntaxProblem(file, err)
+	default:
+		return nil, at(next.Line, next.Column, "more than one YAML document; a scenario file holds one (remove the ---)")
+	}
+	return doc.Content[0], nil
+}
+
+// yamlLine matches yaml.v3's syntax errors, which carry a line but no column.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+func syntaxProblem(file string, err error) Problems {
+	msg := err.Error()
+	var pos Pos
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		pos = Pos{Line: line, Column: 1}
+		msg = msg[len(m[0]):]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	return Problems{{File: file, Pos: pos, Msg: "invalid YAML: " + msg}}
+}

@@ -1,0 +1,506 @@
+package scenarios_test
+
+import (
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/riptidechaos/riptide/checkers"
+	"github.com/riptidechaos/riptide/scenarios"
+)
+
+// want is one expected problem: "LINE:COL", the field, and a part of the
+// message (the part that says what is allowed).
+type want struct {
+	pos, field, msg string
+}
+
+func TestParseReportsProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []want
+	}{
+		{
+			name: "unknown top-level field",
+			yaml: `name: t
+duration: 60s
+colour: blue
+cluster: {system: nats}
+workload: {kind: queue}
+`,
+			want: []want{{"3:1", "colour", "unknown field; allowed: name, description, seed, duration, cluster, workload, faults, expect"}},
+		},
+		{
+			name: "unknown nested field",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats, colour: red}
+workload: {kind: queue}
+`,
+			want: []want{{"3:25", "cluster.colour", "unknown field; allowed: system, version, nodes, platform, binary, config"}},
+		},
+		{
+			// The misspelling is unknown, and the real field is then missing.
+			name: "misspelled field",
+			yaml: `name: t
+duration: 60s
+cluster:
+  sytem: nats
+workload: {kind: queue}
+`,
+			want: []want{
+				{"4:3", "cluster.sytem", "unknown field; allowed: system, version, nodes, platform, binary, config"},
+				{"4:3", "cluster.system", "required; allowed: nats"},
+			},
+		},
+		{
+			name: "misspelled workload field",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload:
+  kind: queue
+  producer: 4
+`,
+			want: []want{{"6:3", "workload.producer", "unknown field; allowed: kind, stream, replicas, producers, consumers, rate, timeout, drain"}},
+		},
+		{
+			name: "bad duration",
+			yaml: `name: t
+duration: 10x
+cluster: {system: nats}
+workload: {kind: queue}
+`,
+			want: []want{{"2:11", "duration", `invalid duration "10x"; write a number with a unit, e.g. 10s`}},
+		},
+		{
+			name: "bare number duration",
+			yaml: `name: t
+duration: 10
+cluster: {system: nats}
+workload: {kind: queue}
+`,
+			want: []want{{"2:11", "duration", "duration 10 has no unit; write e.g. 10s"}},
+		},
+		{
+			name: "nodes zero",
+			yaml: `name: t
+duration: 60s
+cluster:
+  system: nats
+  nodes: 0
+workload: {kind: queue}
+`,
+			want: []want{{"5:10", "cluster.nodes", "must be between 1 and 9, got 0"}},
+		},
+		{
+			name: "nodes 1000",
+			yaml: `name: t
+duration: 60s
+cluster:
+  system: nats
+  nodes: 1000
+workload: {kind: queue}
+`,
+			want: []want{{"5:10", "cluster.nodes", "must be between 1 and 9, got 1000"}},
+		},
+		{
+			name: "nodes not a number",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats, nodes: three}
+workload: {kind: queue}
+`,
+			want: []want{{"3:32", "cluster.nodes", `expected a whole number, got "three"`}},
+		},
+		{
+			name: "unknown system",
+			yaml: `name: t
+duration: 60s
+cluster: {system: kafka}
+workload: {kind: queue}
+`,
+			want: []want{{"3:19", "cluster.system", `unknown value "kafka"; allowed: nats`}},
+		},
+		{
+			name: "unknown platform",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats, platform: k8s}
+workload: {kind: queue}
+`,
+			want: []want{{"3:35", "cluster.platform", `unknown value "k8s"; allowed: process, docker`}},
+		},
+		{
+			name: "version with a shell metacharacter",
+			yaml: `name: t
+duration: 60s
+cluster:
+  system: nats
+  version: "2.12.1; rm -rf /"
+workload: {kind: queue}
+`,
+			want: []want{{"5:12", "cluster.version", `invalid version "2.12.1; rm -rf /"; use a release number like 2.12.1`}},
+		},
+		{
+			name: "unknown config key",
+			yaml: `name: t
+duration: 60s
+cluster:
+  system: nats
+  config:
+    sync: always
+workload: {kind: queue}
+`,
+			want: []want{{"6:5", "cluster.config.sync", "unknown setting for nats; allowed: sync_interval"}},
+		},
+		{
+			name: "bad sync_interval",
+			yaml: `name: t
+duration: 60s
+cluster:
+  system: nats
+  config: {sync_interval: sometimes}
+workload: {kind: queue}
+`,
+			want: []want{{"5:27", "cluster.config.sync_interval", `invalid value "sometimes"; allowed: always or a positive duration such as 2m`}},
+		},
+		{
+			name: "negative rate",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload:
+  kind: queue
+  rate: -5
+`,
+			want: []want{{"6:9", "workload.rate", "must be > 0 and at most 100000 sends per second, got -5"}},
+		},
+		{
+			name: "replicas above nodes",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats, nodes: 3}
+workload: {kind: queue, replicas: 5}
+`,
+			want: []want{{"4:35", "workload.replicas", "must be at most cluster.nodes (3), got 5"}},
+		},
+		{
+			name: "fault field not allowed for its kind",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+faults:
+  - kind: kill
+    at: 5s
+    latency: 50ms
+`,
+			want: []want{{"8:14", "faults[0].latency", "not allowed for kind kill; fields of kill: target, at, restart_after"}},
+		},
+		{
+			name: "fault at beyond duration",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+faults:
+  - {kind: kill, at: 5s}
+  - {kind: kill, at: 90s}
+`,
+			want: []want{{"7:22", "faults[1].at", "must be before the end of the main phase (duration 1m0s), got 1m30s"}},
+		},
+		{
+			name: "target node beyond the cluster",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats, nodes: 3}
+workload: {kind: queue}
+faults:
+  - {kind: partition, target: n7, at: 5s, duration: 10s}
+`,
+			want: []want{{"6:31", "faults[0].target", `unknown target "n7"; allowed: one, random-one or a node name n1..n3`}},
+		},
+		{
+			name: "partition without duration",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+faults:
+  - {kind: partition, at: 5s}
+`,
+			want: []want{{"6:5", "faults[0].duration", "required for partition: how long the fault holds, e.g. 10s"}},
+		},
+		{
+			name: "jitter above latency",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+faults:
+  - {kind: latency, at: 5s, duration: 10s, latency: 50ms, jitter: 80ms}
+`,
+			want: []want{{"6:67", "faults[0].jitter", "must be at most the latency (50ms), got 80ms"}},
+		},
+		{
+			name: "duplicate key",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+name: u
+`,
+			want: []want{{"5:1", "name", "duplicate key; first at line 1"}},
+		},
+		{
+			name: "list where a mapping is expected",
+			yaml: `name: t
+duration: 60s
+cluster: [nats, 3]
+workload: {kind: queue}
+`,
+			want: []want{{"3:10", "cluster", "expected a mapping, got a list"}},
+		},
+		{
+			name: "mapping where a value is expected",
+			yaml: `name: t
+duration: 60s
+cluster: {system: {name: nats}}
+workload: {kind: queue}
+`,
+			want: []want{{"3:19", "cluster.system", "expected a text value, got a mapping"}},
+		},
+		{
+			name: "yaml syntax error",
+			yaml: `name: t
+duration: 60s: 70s
+cluster: {system: nats}
+`,
+			want: []want{{"2:1", "", "invalid YAML: mapping values are not allowed in this context"}},
+		},
+		{
+			name: "expect unknown kind",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+expect:
+  lost: 0
+  lossed: 0
+`,
+			want: []want{{"7:3", "expect.lossed", "unknown anomaly kind; allowed: lost, unseen, unexpected, duplicate, inconsistent-offset"}},
+		},
+		{
+			name: "expect maybe",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+expect: {lost: maybe}
+`,
+			want: []want{{"5:16", "expect.lost", `unknown value "maybe"; allowed: a count >= 0 or allowed`}},
+		},
+		{
+			name: "missing name",
+			yaml: `duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+`,
+			want: []want{{"1:1", "name", "required: 1-64 letters, digits"}},
+		},
+		{
+			name: "name with a space",
+			yaml: `name: my test
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+`,
+			want: []want{{"1:7", "name", `invalid name "my test"; use 1-64 letters, digits`}},
+		},
+		{
+			name: "empty file",
+			yaml: "",
+			want: []want{{"1:1", "", "empty scenario"}},
+		},
+		{
+			name: "only comments",
+			yaml: "# nothing here yet\n",
+			want: []want{{"1:1", "", "empty scenario"}},
+		},
+		{
+			name: "two documents",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+---
+name: u
+`,
+			want: []want{{"5:1", "", "more than one YAML document"}},
+		},
+		{
+			name: "top level is a list",
+			yaml: "- name: t\n",
+			want: []want{{"1:1", "", "expected a mapping, got a list"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := scenarios.Parse("x.yaml", []byte(tt.yaml))
+			require.Error(t, err)
+			require.Nil(t, s)
+			var probs *scenarios.Problems
+			require.ErrorAs(t, err, &probs)
+			got := probs.List()
+			require.Len(t, got, len(tt.want), "problems:\n%v", err)
+			for i, w := range tt.want {
+				require.Equal(t, "x.yaml", got[i].File)
+				require.Equal(t, w.pos, posString(got[i].Pos), "problem %d: %s", i, got[i])
+				require.Equal(t, w.field, got[i].Field, "problem %d: %s", i, got[i])
+				require.Contains(t, got[i].Msg, w.msg, "problem %d", i)
+			}
+		})
+	}
+}
+
+func posString(p scenarios.Pos) string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
+
+// Three independent problems, found by the decoder and by validation in a
+// different order, all come back, in line order, one per line of Error().
+func TestParseReportsEveryProblemInLineOrder(t *testing.T) {
+	src := `name: t
+duration: 1h30
+cluster:
+  system: nats
+  nodes: 0
+workload:
+  kind: queue
+  colour: blue
+`
+	_, err := scenarios.Parse("scenarios/x.yaml", []byte(src))
+	require.Error(t, err)
+	require.Equal(t, `scenarios/x.yaml:2:11: duration: invalid duration "1h30"; write a number with a unit, e.g. 10s, 500ms, 2m (units: ns, us, ms, s, m, h)
+scenarios/x.yaml:5:10: cluster.nodes: must be between 1 and 9, got 0
+scenarios/x.yaml:8:3: workload.colour: unknown field; allowed: kind, stream, replicas, producers, consumers, rate, timeout, drain`, err.Error())
+}
+
+// Hostile or badly broken input gets a bounded answer, not one line per
+// node: here a fault with 300 unknown fields, reused 1000 times by alias.
+func TestParseStopsAfterTooManyProblems(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("f: &f {kind: kill")
+	for i := range 300 {
+		fmt.Fprintf(&b, ", x%d: 1", i)
+	}
+	b.WriteString("}\nfaults: [" + strings.Repeat("*f, ", 1000) + "]\n")
+	_, err := scenarios.Parse("x.yaml", []byte(b.String()))
+	var probs *scenarios.Problems
+	require.ErrorAs(t, err, &probs)
+	list := probs.List()
+	require.Len(t, list, 101)
+	require.Equal(t, "x.yaml: too many problems; showing the first 100", list[100].String())
+}
+
+func TestLoadFullScenario(t *testing.T) {
+	s, err := scenarios.Load("../testdata/scenarios/valid-full.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "../testdata/scenarios/valid-full.yaml", s.File)
+	require.Equal(t, "full.scenario_1", s.Name)
+	require.Equal(t, "every field set", s.Description)
+	require.Equal(t, int64(-42), s.Seed)
+	require.Equal(t, 2*time.Minute, s.Duration.D())
+	require.Equal(t, scenarios.Cluster{
+		System:   "nats",
+		Version:  "2.11.0-rc.1",
+		Nodes:    5,
+		Platform: "docker",
+		Binary:   "/opt/nats/nats-server",
+		Config:   map[string]string{"sync_interval": "10s"},
+	}, s.Cluster)
+	require.Equal(t, scenarios.Workload{
+		Kind:      "queue",
+		Stream:    "orders_v2",
+		Replicas:  5,
+		Producers: 8,
+		Consumers: 0, // explicit 0 is kept, not replaced by the default 2
+		Rate:      1500.5,
+		Timeout:   dur("2s"),
+		Drain:     dur("1m"),
+	}, s.Workload)
+	require.Equal(t, []scenarios.Fault{
+		{Kind: "kill", Target: "all", At: 0, RestartAfter: dur("3s")},
+		{Kind: "kill", Target: "n5", At: dur("10s")},
+		{Kind: "partition", Target: "one", Mode: "isolate-one", Clients: "keep", At: dur("20s"), Duration: dur("15s")},
+		// Defaults fill the partition's target, mode and clients...
+		{Kind: "partition", Target: "random-one", Mode: "isolate-one", Clients: "cut", At: dur("40s"), Duration: dur("10s")},
+		{Kind: "latency", Target: "n2", At: dur("60s"), Duration: dur("5s"), Latency: dur("200ms")},
+		// ...and the latency's target.
+		{Kind: "latency", Target: "all-links", At: dur("70s"), Duration: dur("5s"), Latency: dur("1s")},
+	}, s.Faults)
+	require.Equal(t, map[string]scenarios.Allowance{
+		"lost":      {},
+		"unseen":    {Any: true},
+		"duplicate": {Max: 3},
+	}, s.Expect)
+}
+
+func TestLoadMinimalScenarioGetsDefaults(t *testing.T) {
+	s, err := scenarios.Load("../testdata/scenarios/valid-minimal.yaml")
+	require.NoError(t, err)
+	require.Equal(t, scenarios.Cluster{System: "nats", Version: "2.12.1", Nodes: 3, Platform: "process"}, s.Cluster)
+	require.Equal(t, scenarios.Workload{
+		Kind: "queue", Stream: "riptide", Replicas: 3, Producers: 4, Consumers: 2,
+		Rate: 500, Timeout: dur("5s"), Drain: dur("30s"),
+	}, s.Workload)
+	require.Empty(t, s.Faults)
+	require.Empty(t, s.Expect)
+}
+
+func TestDefaultReplicasFollowNodes(t *testing.T) {
+	s, err := scenarios.Parse("x.yaml", []byte("name: t\nduration: 1m\ncluster: {system: nats, nodes: 2}\nworkload: {kind: queue}\n"))
+	require.NoError(t, err)
+	require.Equal(t, 2, s.Workload.Replicas)
+}
+
+func TestLoadSmokeScenario(t *testing.T) {
+	s, err := scenarios.Load("nats-smoke.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "nats-smoke", s.Name)
+	require.Equal(t, 45*time.Second, s.Duration.D())
+	require.Equal(t, map[string]string{"sync_interval": "always"}, s.Cluster.Config)
+	require.Len(t, s.Faults, 3)
+	require.Equal(t, "cut", s.Faults[1].Clients) // the default
+	require.Equal(t, []string{"lost", "unexpected", "duplicate", "inconsistent-offset"}, keysOf(s.Expect))
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := scenarios.Load("testdata/no-such.yaml")
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	var probs *scenarios.Problems
+	require.NotErrorAs(t, err, &probs, "a missing file is not a problem of the scenario")
+}
+
+func dur(s string) scenarios.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		panic(err)
+	}
+	return scenarios.Duration(d)
+}
+
+// keysOf lists the kinds of an expectation in the checkers' report order.
+func keysOf(m map[string]scenarios.Allowance) []string {
+	var keys []string
+	for _, k := range checkers.KindNames() {
+		if _, ok := m[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}

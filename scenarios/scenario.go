@@ -1,0 +1,121 @@
+// Package scenarios holds the scenario file format: its Go types, the strict
+// loader that reads YAML into them (every problem named by file:line:column,
+// field and allowed values), validation, and the built-in catalog.
+//
+// Struct tags drive both the loader and the documentation:
+//   - yaml: the field's name in the file;
+//   - enum: the allowed values, comma separated;
+//   - doc: one sentence for error messages and the JSON Schema.
+package scenarios
+
+import (
+	"strconv"
+	"time"
+)
+
+// Scenario is one chaos experiment: a cluster, a workload, a fault schedule
+// and the guarantees that must hold.
+type Scenario struct {
+	Name        string   `yaml:"name" doc:"short identifier of the scenario: letters, digits, '-', '_' or '.'"`
+	Description string   `yaml:"description" doc:"what the scenario shows, in a sentence or two"`
+	Seed        int64    `yaml:"seed" doc:"seed for every random choice (targets, schedules); 0 picks one at run time"`
+	Duration    Duration `yaml:"duration" doc:"length of the main phase (workload and faults), e.g. 60s"`
+	Cluster     Cluster  `yaml:"cluster" doc:"the system under test and where it runs"`
+	Workload    Workload `yaml:"workload" doc:"what the clients do"`
+	Faults      []Fault  `yaml:"faults" doc:"the fault schedule"`
+	// Expect maps an anomaly kind to the number of anomalies of that kind
+	// allowed: a count, or "allowed" for any number. Kinds not listed allow 0.
+	Expect map[string]Allowance `yaml:"expect" doc:"allowed count per anomaly kind: a number or 'allowed'; unlisted kinds allow 0"`
+
+	// File is where the scenario was loaded from ("" for one built in Go).
+	File string `yaml:"-"`
+	// pos records where each field was found, by dotted path ("cluster.nodes",
+	// "faults[1].at"), so that validation can point at the line.
+	pos map[string]Pos
+}
+
+// Cluster names the system under test and where it runs.
+type Cluster struct {
+	System   string `yaml:"system" enum:"nats" doc:"the streaming system"`
+	Version  string `yaml:"version" doc:"the system's version, e.g. 2.12.1 (default for nats: 2.12.1)"`
+	Nodes    int    `yaml:"nodes" doc:"number of nodes, 1 to 9 (default 3)"`
+	Platform string `yaml:"platform" enum:"process,docker" doc:"how nodes run: local processes or Docker containers (default process)"`
+	// Binary points at an existing server binary instead of building one.
+	Binary string `yaml:"binary" doc:"path of an existing server binary to run instead of building the pinned version"`
+	// Config holds system-specific settings, validated by the system.
+	Config map[string]string `yaml:"config" doc:"system settings; nats: sync_interval (always or a duration such as 2m)"`
+}
+
+// Workload says what the clients do.
+type Workload struct {
+	Kind      string   `yaml:"kind" enum:"queue" doc:"queue: producers send unique values, consumers read them, a final drain reads what is left"`
+	Stream    string   `yaml:"stream" doc:"name of the stream the workload uses (default riptide)"`
+	Replicas  int      `yaml:"replicas" doc:"replication factor of the stream, 1 to 5 and at most the node count (default: the node count, at most 3)"`
+	Producers int      `yaml:"producers" doc:"number of producing clients, 1 to 64 (default 4)"`
+	Consumers int      `yaml:"consumers" doc:"number of consuming clients, 0 to 64 (default 2)"`
+	Rate      float64  `yaml:"rate" doc:"target sends per second over all producers, up to 100000 (default 500)"`
+	Timeout   Duration `yaml:"timeout" doc:"how long one operation may take before its outcome is unknown (default 5s)"`
+	Drain     Duration `yaml:"drain" doc:"time limit of the final reads after the faults are healed (default 30s)"`
+}
+
+// Fault is one entry of the schedule.
+type Fault struct {
+	Kind string `yaml:"kind" enum:"kill,partition,latency" doc:"kill: SIGKILL nodes and restart them; partition: cut links; latency: delay links"`
+	// Target picks nodes: one (the first node), random-one (drawn with the
+	// seed), all, or a node name such as n2. For latency: all-links (default).
+	Target string `yaml:"target" doc:"nodes to act on: one, random-one, all, all-links (latency) or a node name like n2"`
+	Mode   string `yaml:"mode" enum:"isolate-one" doc:"partition shape: isolate-one cuts every link of the target node"`
+	// Clients says whether clients are cut off together with the node they
+	// talk to (cut) or keep their links (keep, as Jepsen does).
+	Clients      string   `yaml:"clients" enum:"cut,keep" doc:"partition: cut the links of clients to isolated nodes too (cut, default) or only node-to-node links (keep)"`
+	At           Duration `yaml:"at" doc:"when the fault starts, from the start of the main phase"`
+	Duration     Duration `yaml:"duration" doc:"how long the fault holds before it is healed (partition, latency)"`
+	RestartAfter Duration `yaml:"restart_after" doc:"kill: restart the node this long after killing it (default: at the end of the main phase)"`
+	Latency      Duration `yaml:"latency" doc:"latency: delay added to every packet, e.g. 100ms"`
+	Jitter       Duration `yaml:"jitter" doc:"latency: random variation of the delay, at most the latency"`
+}
+
+// Allowance is how many anomalies of one kind are tolerated.
+type Allowance struct {
+	// Any is set for "allowed": any number is tolerated.
+	Any bool
+	// Max is the number tolerated when Any is false.
+	Max int
+}
+
+// Allows reports whether n anomalies are within the allowance.
+func (a Allowance) Allows(n int) bool { return a.Any || n <= a.Max }
+
+// MarshalYAML writes the allowance in the form it is read.
+func (a Allowance) MarshalYAML() (any, error) {
+	if a.Any {
+		return "allowed", nil
+	}
+	return a.Max, nil
+}
+
+func (a Allowance) String() string {
+	if a.Any {
+		return "allowed"
+	}
+	if a.Max == 0 {
+		return "0"
+	}
+	return "<= " + strconv.Itoa(a.Max)
+}
+
+// Duration is a time.Duration written as "500ms", "10s", "2m" in YAML.
+type Duration time.Duration
+
+// D returns the duration as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalYAML writes the duration in the form it is read.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// Pos is a place in a scenario file.
+type Pos struct {
+	Line, Column int
+}

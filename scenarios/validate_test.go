@@ -1,0 +1,91 @@
+package scenarios_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/riptidechaos/riptide/scenarios"
+)
+
+// goScenario is a valid scenario built in Go, before defaults.
+func goScenario() *scenarios.Scenario {
+	return &scenarios.Scenario{
+		Name:     "built-in-go",
+		Duration: dur("1m"),
+		Cluster:  scenarios.Cluster{System: "nats"},
+		Workload: scenarios.Workload{Kind: "queue"},
+		Faults:   []scenarios.Fault{{Kind: "partition", At: dur("10s"), Duration: dur("10s")}},
+		Expect:   map[string]scenarios.Allowance{"lost": {}},
+	}
+}
+
+func TestApplyDefaultsInGo(t *testing.T) {
+	s := goScenario()
+	s.ApplyDefaults()
+	require.NoError(t, s.Validate())
+	require.Equal(t, scenarios.Cluster{System: "nats", Version: "2.12.1", Nodes: 3, Platform: "process"}, s.Cluster)
+	require.Equal(t, scenarios.Workload{
+		Kind: "queue", Stream: "riptide", Replicas: 3, Producers: 4,
+		Consumers: 0, // a Go zero is a real choice for consumers
+		Rate:      500, Timeout: dur("5s"), Drain: dur("30s"),
+	}, s.Workload)
+	require.Equal(t, scenarios.Fault{
+		Kind: "partition", Target: "random-one", Mode: "isolate-one", Clients: "cut",
+		At: dur("10s"), Duration: dur("10s"),
+	}, s.Faults[0])
+}
+
+// Problems of a scenario built in Go have no position but still name the
+// field and what is allowed.
+func TestValidateInGo(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*scenarios.Scenario)
+		want   string
+	}{
+		{"fault field of another kind", func(s *scenarios.Scenario) {
+			s.Faults = []scenarios.Fault{{Kind: "kill", Latency: dur("5ms")}}
+		}, "faults[0].latency: not allowed for kind kill; fields of kill: target, at, restart_after"},
+		{"negative allowance", func(s *scenarios.Scenario) {
+			s.Expect["lost"] = scenarios.Allowance{Max: -1}
+		}, "expect.lost: must be a count >= 0 or allowed, got -1"},
+		{"unknown anomaly kind", func(s *scenarios.Scenario) {
+			s.Expect["reordered"] = scenarios.Allowance{}
+		}, "expect.reordered: unknown anomaly kind; allowed: lost, unseen, unexpected, duplicate, inconsistent-offset"},
+		{"latency target for a partition", func(s *scenarios.Scenario) {
+			s.Faults[0].Target = "all-links"
+		}, `faults[0].target: unknown target "all-links"; allowed: one, random-one or a node name n1..n3`},
+		{"kill restarting before it kills", func(s *scenarios.Scenario) {
+			s.Faults = []scenarios.Fault{{Kind: "kill", RestartAfter: dur("-1s")}}
+		}, "faults[0].restart_after: must be >= 0, got -1s"},
+		{"stream name with a slash", func(s *scenarios.Scenario) {
+			s.Workload.Stream = "a/b"
+		}, `workload.stream: invalid stream name "a/b"; use 1-32 letters, digits, '_' or '-'`},
+		{"too long a duration", func(s *scenarios.Scenario) {
+			s.Duration = dur("25h")
+		}, "duration: must be > 0 and at most 24h, got 25h0m0s"},
+		{"drain too long", func(s *scenarios.Scenario) {
+			s.Workload.Drain = dur("11m")
+		}, "workload.drain: must be > 0 and at most 10m, got 11m0s"},
+		{"too many consumers", func(s *scenarios.Scenario) {
+			s.Workload.Consumers = 65
+		}, "workload.consumers: must be between 0 and 64, got 65"},
+		{"latency above a minute", func(s *scenarios.Scenario) {
+			s.Faults = []scenarios.Fault{{Kind: "latency", Duration: dur("1s"), Latency: dur("61s")}}
+		}, "faults[0].latency: must be > 0 and at most 60s, got 1m1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := goScenario()
+			tt.change(s)
+			s.ApplyDefaults()
+			err := s.Validate()
+			var probs *scenarios.Problems
+			require.ErrorAs(t, err, &probs)
+			require.Len(t, probs.List(), 1, "problems:\n%v", err)
+			require.Equal(t, scenarios.Pos{}, probs.List()[0].Pos)
+			require.Equal(t, tt.want, err.Error())
+		})
+	}
+}
