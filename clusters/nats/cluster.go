@@ -1,0 +1,355 @@
+// Package nats launches NATS JetStream clusters: real nats-server processes
+// whose every client and route connection passes through a link proxy.
+package nats
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riptidechaos/riptide/clusters"
+	"github.com/riptidechaos/riptide/clusters/process"
+)
+
+// Options configure a process-platform NATS cluster.
+type Options struct {
+	// Dir receives one directory per node: config, store and log.
+	Dir string
+	// Nodes is the number of servers (1 to 9).
+	Nodes int
+	// Binary is the nats-server to run.
+	Binary string
+	// SyncInterval is JetStream's sync_interval ("always", a duration, or "").
+	SyncInterval string
+	// Ready bounds the wait for a healthy cluster (default 60s).
+	Ready time.Duration
+}
+
+// Host is the interface every node and proxy of the process platform uses.
+const Host = "127.0.0.1"
+
+// Cluster is a running NATS cluster on the process platform.
+type Cluster struct {
+	nodes []*Node
+	net   *clusters.Net
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Launch starts the proxies, then the nodes, and waits until every node is
+// healthy and routed to every peer. On error nothing is left running.
+func Launch(ctx context.Context, opts Options) (c *Cluster, err error) {
+	if opts.Nodes < 1 {
+		return nil, fmt.Errorf("launch nats: %d nodes", opts.Nodes)
+	}
+	if opts.Ready == 0 {
+		opts.Ready = 60 * time.Second
+	}
+	syncInterval, err := ParseSyncInterval(opts.SyncInterval)
+	if err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(3 * opts.Nodes)
+	if err != nil {
+		return nil, fmt.Errorf("launch nats: %w", err)
+	}
+	c = &Cluster{net: clusters.NewNet(Host)}
+	defer func() {
+		if err != nil {
+			_ = c.Close(context.WithoutCancel(ctx))
+		}
+	}()
+
+	names := make([]string, opts.Nodes)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%d", i+1)
+	}
+	for i, name := range names {
+		dir := filepath.Join(opts.Dir, name)
+		if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+			return c, fmt.Errorf("launch nats: %w", err)
+		}
+		n := &Node{
+			name:        name,
+			dir:         dir,
+			clientPort:  ports[3*i],
+			clusterPort: ports[3*i+1],
+			monitorPort: ports[3*i+2],
+		}
+		n.client, err = c.net.Add(clusters.ClientSide, name, hostPort(n.clientPort))
+		if err != nil {
+			return c, fmt.Errorf("launch nats: %w", err)
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	// Route proxies: node i dials node j through its own proxy i->j.
+	for _, from := range c.nodes {
+		for _, to := range c.nodes {
+			if from == to {
+				continue
+			}
+			l, err := c.net.Add(from.name, to.name, hostPort(to.clusterPort))
+			if err != nil {
+				return c, fmt.Errorf("launch nats: %w", err)
+			}
+			from.routes = append(from.routes, l.Listen)
+		}
+	}
+	for _, n := range c.nodes {
+		cfg := nodeConfig{
+			Name: n.name, ClusterName: "riptide", Host: Host,
+			ClientPort: n.clientPort, ClusterPort: n.clusterPort, MonitorPort: n.monitorPort,
+			StoreDir: n.DataDir(), Routes: n.routes, SyncInterval: syncInterval,
+		}
+		conf := filepath.Join(n.dir, "nats.conf")
+		if err := os.WriteFile(conf, []byte(cfg.render()), 0o644); err != nil {
+			return c, fmt.Errorf("launch nats: write %s: %w", conf, err)
+		}
+		n.proc = process.New(process.Spec{
+			Name: n.name, Binary: opts.Binary, Args: []string{"-c", conf},
+			Dir: n.dir, LogPath: n.LogPath(), PIDPath: filepath.Join(n.dir, "pid"),
+		})
+		if err := n.proc.Start(); err != nil {
+			return c, fmt.Errorf("launch nats: %w", err)
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, opts.Ready)
+	defer cancel()
+	if err := c.WaitHealthy(rctx); err != nil {
+		return c, fmt.Errorf("launch nats: %w", err)
+	}
+	return c, nil
+}
+
+// Nodes lists the servers.
+func (c *Cluster) Nodes() []clusters.Node {
+	out := make([]clusters.Node, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n
+	}
+	return out
+}
+
+// NATSNodes lists the servers with their NATS-specific abilities.
+func (c *Cluster) NATSNodes() []*Node { return append([]*Node(nil), c.nodes...) }
+
+// Net is the link proxies.
+func (c *Cluster) Net() *clusters.Net { return c.net }
+
+// Close kills every node and stops every proxy.
+func (c *Cluster) Close(ctx context.Context) error {
+	c.closeOnce.Do(func() {
+		var errs []error
+		for _, n := range c.nodes {
+			if n.proc != nil {
+				errs = append(errs, n.proc.Kill(ctx))
+			}
+		}
+		c.net.Close()
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
+}
+
+// WaitHealthy waits until every running node reports healthy JetStream and
+// is routed to every other node.
+func (c *Cluster) WaitHealthy(ctx context.Context) error {
+	for {
+		var problem error
+		for _, n := range c.nodes {
+			if !n.proc.Running() {
+				return fmt.Errorf("node %s exited: %s", n.name, n.LogTail(5))
+			}
+			if problem = n.healthy(ctx, len(c.nodes)-1); problem != nil {
+				break
+			}
+		}
+		if problem == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cluster not healthy: %w (last: %v)", ctx.Err(), problem)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Node is one nats-server.
+type Node struct {
+	name                                 string
+	dir                                  string
+	clientPort, clusterPort, monitorPort int
+	client                               *clusters.Link
+	routes                               []string
+	proc                                 *process.Proc
+}
+
+func (n *Node) Name() string { return n.name }
+
+// ClientAddr is the node's client proxy.
+func (n *Node) ClientAddr() string { return n.client.Listen }
+
+// DirectClientAddr is the node's own client port, bypassing the proxy; only
+// tests use it, to look at the wiring.
+func (n *Node) DirectClientAddr() string { return hostPort(n.clientPort) }
+
+// ClusterAddr is the node's own route port.
+func (n *Node) ClusterAddr() string { return hostPort(n.clusterPort) }
+
+// MonitorURL is the node's HTTP monitoring endpoint (loopback only).
+func (n *Node) MonitorURL() string { return "http://" + hostPort(n.monitorPort) }
+
+// DataDir is the JetStream store directory.
+func (n *Node) DataDir() string { return filepath.Join(n.dir, "data") }
+
+// LogPath is the node's log file.
+func (n *Node) LogPath() string { return filepath.Join(n.dir, "node.log") }
+
+// PID is the server's pid, 0 when it is not running.
+func (n *Node) PID() int { return n.proc.PID() }
+
+// Running reports whether the server process is alive.
+func (n *Node) Running() bool { return n.proc.Running() }
+
+// Kill sends SIGKILL to the server and waits for it to exit.
+func (n *Node) Kill(ctx context.Context) error { return n.proc.Kill(ctx) }
+
+// Start runs a stopped server again on the same ports and store, and waits
+// until it accepts connections.
+func (n *Node) Start(ctx context.Context) error {
+	if n.proc.Running() {
+		return nil
+	}
+	if err := n.proc.Start(); err != nil {
+		return err
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		conn, err := net.DialTimeout("tcp", n.DirectClientAddr(), time.Second)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		if !n.proc.Running() {
+			return fmt.Errorf("start %s: exited: %s", n.name, n.LogTail(5))
+		}
+		select {
+		case <-sctx.Done():
+			return fmt.Errorf("start %s: not listening: %w", n.name, sctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// healthy asks the monitoring endpoint whether JetStream is current and the
+// node has routes to peers other nodes.
+func (n *Node) healthy(ctx context.Context, peers int) error {
+	var hz struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+	}
+	if err := n.getJSON(ctx, "/healthz", &hz); err != nil {
+		return err
+	}
+	if hz.Status != "ok" {
+		return fmt.Errorf("%s: healthz %s %s", n.name, hz.Status, hz.Error)
+	}
+	if peers == 0 {
+		return nil
+	}
+	got, err := n.RoutedPeers(ctx)
+	if err != nil {
+		return err
+	}
+	if len(got) < peers {
+		return fmt.Errorf("%s: routed to %d of %d peers", n.name, len(got), peers)
+	}
+	return nil
+}
+
+// RoutedPeers lists the names of the servers this node has a route to.
+func (n *Node) RoutedPeers(ctx context.Context) ([]string, error) {
+	var rz struct {
+		Routes []struct {
+			RemoteName string `json:"remote_name"`
+		} `json:"routes"`
+	}
+	if err := n.getJSON(ctx, "/routez", &rz); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range rz.Routes {
+		if r.RemoteName != "" && !seen[r.RemoteName] {
+			seen[r.RemoteName] = true
+			names = append(names, r.RemoteName)
+		}
+	}
+	return names, nil
+}
+
+var monitorClient = &http.Client{Timeout: 2 * time.Second}
+
+func (n *Node) getJSON(ctx context.Context, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.MonitorURL()+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := monitorClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.name, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("%s: %s: %w", n.name, path, err)
+	}
+	return nil
+}
+
+// LogTail returns the last lines of the node's log, for error messages.
+func (n *Node) LogTail(lines int) string {
+	b, err := os.ReadFile(n.LogPath())
+	if err != nil {
+		return "(no log)"
+	}
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
+
+func hostPort(port int) string { return net.JoinHostPort(Host, fmt.Sprint(port)) }
+
+// freePorts reserves n distinct free ports on Host. The listeners are closed
+// before the nodes bind them; the window is short and the kernel does not
+// hand out a just-closed ephemeral port again at once.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", Host+":0")
+		if err != nil {
+			return nil, fmt.Errorf("reserve port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}

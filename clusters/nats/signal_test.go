@@ -1,0 +1,5 @@
+package nats
+
+import "syscall"
+
+var syscallSignal0 = syscall.Signal(0)
