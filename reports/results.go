@@ -1,0 +1,121 @@
+// Package reports turns a checked run into files people and pipelines read:
+// results.json, report.html (self-contained: embedded template, inline CSS,
+// no network) and, later, junit.xml and summary.md.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/riptidechaos/riptide/checkers"
+	"github.com/riptidechaos/riptide/history"
+)
+
+// Scenario is what the report shows of the scenario.
+type Scenario struct {
+	Name        string        `json:"name"`
+	Description string        `json:"description,omitempty"`
+	Seed        int64         `json:"seed"`
+	System      string        `json:"system"`
+	Version     string        `json:"version"`
+	Nodes       int           `json:"nodes"`
+	Platform    string        `json:"platform"`
+	Duration    time.Duration `json:"duration_ns"`
+	// YAML is the resolved scenario, defaults applied.
+	YAML string `json:"-"`
+}
+
+// Expectation is one line of the scenario's expect: block, judged.
+type Expectation struct {
+	Kind    checkers.Kind `json:"kind"`
+	Allowed string        `json:"allowed"`
+	Count   int           `json:"count"`
+	Pass    bool          `json:"pass"`
+}
+
+// FaultEvent is one start or stop of a fault, from the history.
+type FaultEvent struct {
+	Op        int64             `json:"op"`
+	F         history.F         `json:"f"`
+	ID        string            `json:"id"`
+	Kind      string            `json:"kind"`
+	Targets   []string          `json:"targets,omitempty"`
+	Params    map[string]string `json:"params,omitempty"`
+	Time      time.Duration     `json:"time_ns"`
+	Actuation time.Duration     `json:"actuation_ns"`
+	Error     string            `json:"error,omitempty"`
+}
+
+// Drain is how far the final reads got.
+type Drain struct {
+	Ran      bool   `json:"ran"`
+	Complete bool   `json:"complete"`
+	Offset   int64  `json:"offset"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Results is results.json: the verdict and everything that explains it.
+type Results struct {
+	Scenario     Scenario              `json:"scenario"`
+	Verdict      checkers.Verdict      `json:"verdict"`
+	Reason       string                `json:"reason,omitempty"`
+	Counts       map[checkers.Kind]int `json:"counts"`
+	Expectations []Expectation         `json:"expectations"`
+	// Ops is the number of history events; Acked the acknowledged sends.
+	Ops      int64             `json:"ops"`
+	Sends    int64             `json:"sends"`
+	Acked    int64             `json:"acked"`
+	Reads    int64             `json:"reads"`
+	Duration time.Duration     `json:"duration_ns"`
+	Drain    Drain             `json:"drain"`
+	Faults   []FaultEvent      `json:"faults"`
+	Checkers []checkers.Result `json:"checkers"`
+	// Kinds defines every anomaly kind.
+	Kinds []checkers.KindInfo `json:"kinds"`
+	// Interrupted is set when the run was stopped (Ctrl-C) before it ended.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// HarnessErrors are problems of the harness itself during the run.
+	HarnessErrors []string `json:"harness_errors,omitempty"`
+	// HistoryTorn is set when history.jsonl ended in a torn line.
+	HistoryTorn bool `json:"history_torn,omitempty"`
+	// Nodes lists node names whose logs are under nodes/NAME/.
+	Nodes []string `json:"nodes,omitempty"`
+}
+
+// WriteJSON writes results.json into dir.
+func WriteJSON(dir string, r *Results) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode results: %w", err)
+	}
+	return writeFile(filepath.Join(dir, "results.json"), append(b, '\n'))
+}
+
+// ReadJSON reads results.json from dir.
+func ReadJSON(dir string) (*Results, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return nil, err
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("decode results.json: %w", err)
+	}
+	return &r, nil
+}
+
+// writeFile replaces path atomically, so that a report being rewritten by
+// `riptide check` is never seen half written.
+func writeFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
