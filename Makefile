@@ -1,0 +1,27 @@
+# riptide: the two commands a new user needs are `make run` and `make test`.
+GO ?= go
+
+.PHONY: run test test-short bench build fmt vet
+
+# Run the built-in NATS smoke scenario on the process platform. The first run
+# builds the pinned nats-server with the Go toolchain (about a minute).
+run:
+	$(GO) run ./cmd/riptide run scenarios/nats-smoke.yaml
+
+# Everything, real clusters included (a few minutes on 2 cores).
+test: vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Unit tests only: no cluster is launched.
+test-short:
+	$(GO) test -short -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+build:
+	$(GO) build -o bin/riptide ./cmd/riptide
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . && echo "gofmt needed" && exit 1)
+	$(GO) vet ./...

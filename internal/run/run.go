@@ -1,0 +1,318 @@
+// Package run is the runner: it takes a loaded scenario through the phases
+// of a run (prepare, launch, main phase, heal, drain, check, report) and
+// guarantees teardown on every path.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/riptidechaos/riptide/checkers"
+	"github.com/riptidechaos/riptide/clusters"
+	"github.com/riptidechaos/riptide/clusters/nats"
+	"github.com/riptidechaos/riptide/history"
+	"github.com/riptidechaos/riptide/injectors"
+	"github.com/riptidechaos/riptide/reports"
+	"github.com/riptidechaos/riptide/scenarios"
+	"github.com/riptidechaos/riptide/workloads"
+)
+
+// Exit statuses of riptide run and riptide check.
+const (
+	ExitValid   = 0
+	ExitInvalid = 1
+	ExitUnknown = 2
+	ExitHarness = 3
+)
+
+// ExitCode maps a verdict to the process exit status.
+func ExitCode(r *reports.Results) int {
+	if r.Interrupted {
+		return ExitHarness
+	}
+	switch r.Verdict {
+	case checkers.Valid:
+		return ExitValid
+	case checkers.Invalid:
+		return ExitInvalid
+	default:
+		return ExitUnknown
+	}
+}
+
+// Options are the runner's settings that are not part of the scenario.
+type Options struct {
+	// Dir is the run directory; empty picks a new one under ./riptide-runs.
+	Dir string
+	// Binary overrides the scenario's server binary.
+	Binary string
+	// Log receives progress lines (default: discarded).
+	Log io.Writer
+}
+
+// Outcome is a finished run.
+type Outcome struct {
+	Dir     string
+	Results *reports.Results
+}
+
+// Timeouts of the phases around the main one.
+const (
+	launchTimeout = 2 * time.Minute
+	setupTimeout  = time.Minute
+	healTimeout   = time.Minute
+	settleTimeout = 30 * time.Second
+	stopTimeout   = 10 * time.Second
+)
+
+// Run carries out sc. The returned error means the harness could not run
+// (exit 3); a run that was carried out returns its Outcome even when the
+// verdict is invalid. When ctx is cancelled (Ctrl-C) the run stops at once:
+// no heal and no drain, the cluster is torn down, and the history so far is
+// checked and reported with Interrupted set.
+func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*Outcome, error) {
+	r := &runner{sc: sc, opts: opts, log: opts.Log}
+	if r.log == nil {
+		r.log = io.Discard
+	}
+	return r.run(ctx)
+}
+
+type runner struct {
+	sc   *scenarios.Scenario
+	opts Options
+	log  io.Writer
+	dir  string
+
+	mu       sync.Mutex
+	problems []string // harness errors, for results.json
+}
+
+func (r *runner) logf(format string, args ...any) {
+	fmt.Fprintf(r.log, "riptide: "+format+"\n", args...)
+}
+
+func (r *runner) problem(err error) {
+	if err == nil {
+		return
+	}
+	r.mu.Lock()
+	r.problems = append(r.problems, err.Error())
+	r.mu.Unlock()
+	r.logf("problem: %v", err)
+}
+
+func (r *runner) run(ctx context.Context) (*Outcome, error) {
+	sc := r.sc
+	if sc.Seed == 0 {
+		sc.Seed = time.Now().UnixNano()&(1<<53-1) | 1
+	}
+	dir, err := makeRunDir(r.opts.Dir, sc.Name)
+	if err != nil {
+		return nil, err
+	}
+	r.dir = dir
+	yml, err := sc.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("write resolved scenario: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scenario.yaml"), yml, 0o644); err != nil {
+		return nil, fmt.Errorf("write resolved scenario: %w", err)
+	}
+	r.logf("scenario %s (seed %d), run directory %s", sc.Name, sc.Seed, dir)
+
+	// Prepare.
+	bin, err := r.binary(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	// Launch.
+	began := time.Now()
+	r.logf("launching %d-node %s %s cluster on the %s platform", sc.Cluster.Nodes, sc.Cluster.System, sc.Cluster.Version, sc.Cluster.Platform)
+	lctx, cancel := context.WithTimeout(ctx, launchTimeout)
+	cluster, err := nats.Launch(lctx, nats.Options{
+		Dir: filepath.Join(dir, "nodes"), Nodes: sc.Cluster.Nodes, Binary: bin,
+		SyncInterval: sc.Cluster.Config["sync_interval"],
+	})
+	cancel()
+	if err != nil {
+		return nil, interrupted(ctx, err)
+	}
+	// Teardown runs on every path from here, panics included.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		defer cancel()
+		if err := cluster.Close(cctx); err != nil {
+			r.logf("teardown: %v", err)
+		}
+	}()
+	r.logf("cluster healthy in %s: %d link proxies", time.Since(began).Round(time.Millisecond), len(cluster.Net().Links()))
+
+	queue := &workloads.NATSQueue{Nodes: cluster.Nodes(), Stream: sc.Workload.Stream,
+		Replicas: sc.Workload.Replicas, Timeout: sc.Workload.Timeout.D()}
+	sctx, cancel := context.WithTimeout(ctx, setupTimeout)
+	err = queue.Setup(sctx)
+	cancel()
+	if err != nil {
+		return nil, interrupted(ctx, fmt.Errorf("set up the workload: %w", err))
+	}
+	steps, err := plan(sc, clusters.NodeNames(cluster.Nodes()))
+	if err != nil {
+		return nil, err
+	}
+	cfg := workloads.QueueConfig{Stream: sc.Workload.Stream, Producers: sc.Workload.Producers,
+		Consumers: sc.Workload.Consumers, Rate: sc.Workload.Rate}
+	clients, err := workloads.OpenQueue(queue, cfg)
+	if err != nil {
+		return nil, interrupted(ctx, err)
+	}
+	defer clients.Close()
+
+	// Main phase: the history's time zero is its start.
+	rec, err := history.Create(filepath.Join(dir, "history.jsonl"), time.Now())
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Close()
+	sched := &injectors.Schedule{Steps: steps, Cluster: cluster, Recorder: rec,
+		Logf: func(format string, args ...any) { r.logf(format, args...) }}
+	r.logf("main phase: %s, %d producers at %.0f sends/s, %d consumers, %d faults",
+		sc.Duration.D(), cfg.Producers, cfg.Rate, cfg.Consumers, len(steps))
+	r.mainPhase(ctx, clients, sched, rec)
+
+	stopped := ctx.Err() != nil
+	if !stopped {
+		r.heal(ctx, cluster, sched)
+		r.drain(ctx, queue, cfg, rec)
+	} else {
+		r.logf("interrupted: tearing down without heal or drain")
+	}
+	if err := rec.Close(); err != nil {
+		return nil, fmt.Errorf("write history: %w", err)
+	}
+
+	// Check and report.
+	h, info, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	problems := append([]string(nil), r.problems...)
+	r.mu.Unlock()
+	res := analyze(context.WithoutCancel(ctx), sc, h, info, facts{
+		Duration: time.Since(began), Interrupted: stopped,
+		HarnessErrors: problems, Nodes: clusters.NodeNames(cluster.Nodes()),
+	})
+	if err := writeReports(dir, res); err != nil {
+		return nil, err
+	}
+	return &Outcome{Dir: dir, Results: res}, nil
+}
+
+// mainPhase runs the workload and the fault schedule together for the
+// scenario's duration, with a status line every few seconds.
+func (r *runner) mainPhase(ctx context.Context, clients *workloads.QueueRun, sched *injectors.Schedule, rec *history.Recorder) {
+	mctx, cancel := context.WithTimeout(ctx, r.sc.Duration.D())
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { r.problem(clients.Run(mctx, rec)) })
+	wg.Go(func() { r.problem(sched.Run(mctx, rec.Start())) })
+	wg.Go(func() { r.status(mctx, rec, sched) })
+	wg.Wait()
+}
+
+func (r *runner) status(ctx context.Context, rec *history.Recorder, sched *injectors.Schedule) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	var last history.Counts
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c := rec.Counts()
+			r.logf("t=%s acked %d (+%d/s), failed or unknown %d, read %d, active faults %v",
+				rec.Since().Round(time.Second), c.Acked, (c.Acked-last.Acked)/5, c.Failed, c.Reads, sched.Active())
+			last = c
+		}
+	}
+}
+
+// heal undoes every fault still active and waits for the cluster to settle.
+func (r *runner) heal(ctx context.Context, cluster *nats.Cluster, sched *injectors.Schedule) {
+	hctx, cancel := context.WithTimeout(ctx, healTimeout)
+	defer cancel()
+	r.problem(sched.HealAll(hctx))
+	// Belt and braces: whatever the schedule healed, no toxic stays.
+	r.problem(cluster.Net().Heal())
+	sctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	if err := cluster.WaitHealthy(sctx); err != nil {
+		r.logf("cluster not healthy after heal (the drain goes on): %v", err)
+	}
+}
+
+func (r *runner) drain(ctx context.Context, q workloads.Queue, cfg workloads.QueueConfig, rec *history.Recorder) {
+	dctx, cancel := context.WithTimeout(ctx, r.sc.Workload.Drain.D())
+	defer cancel()
+	res, err := workloads.Drain(dctx, q, cfg, rec)
+	r.problem(err)
+	if res.Complete {
+		r.logf("drain complete: read %d messages up to offset %d", res.Reads, res.Last)
+	} else {
+		r.logf("drain cut short at offset %d of %d", res.Reached, res.Last)
+	}
+}
+
+// binary finds the server binary: the flag, the scenario, or a build of the
+// pinned version.
+func (r *runner) binary(ctx context.Context) (string, error) {
+	for _, path := range []string{r.opts.Binary, r.sc.Cluster.Binary} {
+		if path != "" {
+			return path, nats.CheckBinary(path)
+		}
+	}
+	return nats.Binary(ctx, r.sc.Cluster.Version, r.log)
+}
+
+// interrupted names a cancellation as such rather than as the failure of
+// whatever step it cut short.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", errors.Join(ctx.Err(), err))
+	}
+	return err
+}
+
+// makeRunDir creates the run directory: dir if given (it must be empty or
+// absent), else a new one under ./riptide-runs.
+func makeRunDir(dir, name string) (string, error) {
+	if dir == "" {
+		base := filepath.Join("riptide-runs", name+"-"+time.Now().Format("20060102-150405"))
+		dir = base
+		for i := 2; ; i++ {
+			if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			dir = fmt.Sprintf("%s-%d", base, i)
+		}
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return "", fmt.Errorf("run directory %s is not empty: choose another with --out", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create run directory: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir, nil
+	}
+	return abs, nil
+}
