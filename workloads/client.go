@@ -48,7 +48,7 @@ func complete(inv history.Op, t history.Type) history.Op {
 }
 
 // OK, Fail and Info build the completion of an invoke.
-func OK(inv history.Op) history.Op   { return complete(inv, history.OK) }
+func OK(inv history.Op) history.Op { return complete(inv, history.OK) }
 func Fail(inv history.Op, err error) history.Op {
 	out := complete(inv, history.Fail)
 	out.Error = err.Error()

@@ -222,4 +222,3 @@ func countStarts(r *reports.Results) int {
 	}
 	return n
 }
-
