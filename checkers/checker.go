@@ -76,6 +76,8 @@ type Result struct {
 	Anomalies map[Kind]Anomalies `json:"anomalies,omitempty"`
 	// Stats holds counts the checker measured (acked sends, reads, ...).
 	Stats map[string]int64 `json:"stats,omitempty"`
+	// Windows holds traffic around each fault (availability checker).
+	Windows []FaultWindow `json:"windows,omitempty"`
 }
 
 // Add records one anomaly of kind k.

@@ -12,10 +12,33 @@ type Node interface {
 	ClientAddr() string
 }
 
-// Killer is a node that can be killed abruptly (SIGKILL) and started again.
+// The abilities below are optional: a platform's nodes implement those it
+// supports, and a fault that needs one the node lacks fails with a clear
+// error instead of pretending.
+
+// Killer is a node that can be killed abruptly (SIGKILL) and started again
+// on the same data.
 type Killer interface {
 	Kill(ctx context.Context) error
 	Start(ctx context.Context) error
+}
+
+// Stopper is a node that can be asked to shut down cleanly (SIGTERM, then
+// SIGKILL after a grace period); Killer.Start brings it back.
+type Stopper interface {
+	Stop(ctx context.Context) error
+}
+
+// Pauser is a node that can be frozen (SIGSTOP, cgroup freezer) and thawed.
+type Pauser interface {
+	Pause(ctx context.Context) error
+	Resume(ctx context.Context) error
+}
+
+// DataDirs is a node whose data directory the harness can reach, for disk
+// faults (while the node is stopped) and for keeping data after a run.
+type DataDirs interface {
+	DataDir() string
 }
 
 // Running is a node that can tell whether its server is up.

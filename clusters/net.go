@@ -1,15 +1,12 @@
 package clusters
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
-	"github.com/Shopify/toxiproxy/v2/toxics"
 	"github.com/rs/zerolog"
 )
 
@@ -35,15 +32,37 @@ type Toxic struct {
 	Attributes map[string]any `json:"attributes,omitempty"`
 }
 
+// Proxy is one Toxiproxy proxy, wherever it runs: embedded in the harness
+// (process platform) or in a Toxiproxy server reached over its API (a
+// container on the docker platform).
+type Proxy interface {
+	AddToxic(t Toxic) error
+	// RemoveToxic removes the toxic called name; a missing one is not an error.
+	RemoveToxic(name string) error
+	ToxicNames() ([]string, error)
+	// ResetToxics removes every toxic.
+	ResetToxics() error
+	Enabled() (bool, error)
+	// SetEnabled(false) closes open connections and refuses new ones.
+	SetEnabled(on bool) error
+	Close() error
+}
+
 // Link is one proxied connection path: clients to a node, or node From
 // dialling node To. Every connection on the path passes through its proxy, so
 // a toxic on the link acts on all of them, the open ones included.
 type Link struct {
 	From, To string
-	// Listen is where the proxy accepts connections; Upstream is the real
-	// address of To.
+	// Listen is where the proxy accepts connections, as seen by whoever
+	// dials it; Upstream is the real address of To, as the proxy sees it.
 	Listen, Upstream string
-	proxy            *toxiproxy.Proxy
+	proxy            Proxy
+}
+
+// NewLink makes a link over a proxy; platforms with their own Toxiproxy
+// server use it to build a Net with NewNetOf.
+func NewLink(from, to, listen, upstream string, p Proxy) *Link {
+	return &Link{From: from, To: to, Listen: listen, Upstream: upstream, proxy: p}
 }
 
 // Name is "From->To".
@@ -54,11 +73,7 @@ func (l *Link) AddToxic(t Toxic) error {
 	if t.Toxicity == 0 {
 		t.Toxicity = 1
 	}
-	body, err := json.Marshal(t)
-	if err != nil {
-		return fmt.Errorf("toxic %s on %s: %w", t.Name, l.Name(), err)
-	}
-	if _, err := l.proxy.Toxics.AddToxicJson(bytes.NewReader(body)); err != nil {
+	if err := l.proxy.AddToxic(t); err != nil {
 		return fmt.Errorf("toxic %s on %s: %w", t.Name, l.Name(), err)
 	}
 	return nil
@@ -67,79 +82,80 @@ func (l *Link) AddToxic(t Toxic) error {
 // RemoveToxic removes the toxic called name; removing one that is not there
 // is not an error, so heal can run twice.
 func (l *Link) RemoveToxic(name string) error {
-	if l.proxy.Toxics.GetToxic(name) == nil {
-		return nil
-	}
-	if err := l.proxy.Toxics.RemoveToxic(context.Background(), name); err != nil && err != toxiproxy.ErrToxicNotFound {
+	if err := l.proxy.RemoveToxic(name); err != nil {
 		return fmt.Errorf("remove toxic %s from %s: %w", name, l.Name(), err)
 	}
 	return nil
 }
 
 // ToxicNames lists the toxics installed on the link.
-func (l *Link) ToxicNames() []string {
-	var names []string
-	for _, t := range l.proxy.Toxics.GetToxicArray() {
-		if w, ok := t.(*toxics.ToxicWrapper); ok {
-			names = append(names, w.Name)
-		}
-	}
-	return names
-}
-
-// ToxicCount is the number of toxics installed on the link.
-func (l *Link) ToxicCount() int { return len(l.proxy.Toxics.GetToxicArray()) }
+func (l *Link) ToxicNames() ([]string, error) { return l.proxy.ToxicNames() }
 
 // Enabled reports whether the proxy accepts connections.
-func (l *Link) Enabled() bool {
-	l.proxy.Lock()
-	defer l.proxy.Unlock()
-	return l.proxy.Enabled
-}
+func (l *Link) Enabled() (bool, error) { return l.proxy.Enabled() }
 
 // Disable stops the proxy: open connections are closed at once and new ones
 // are refused (a reset, not a partition).
-func (l *Link) Disable() { l.proxy.Stop() }
+func (l *Link) Disable() error {
+	if err := l.proxy.SetEnabled(false); err != nil {
+		return fmt.Errorf("disable %s: %w", l.Name(), err)
+	}
+	return nil
+}
 
 // Enable restarts a disabled proxy on the same address.
 func (l *Link) Enable() error {
-	if l.Enabled() {
-		return nil
-	}
-	if err := l.proxy.Start(); err != nil && err != toxiproxy.ErrProxyAlreadyStarted {
+	if err := l.proxy.SetEnabled(true); err != nil {
 		return fmt.Errorf("enable %s: %w", l.Name(), err)
 	}
 	return nil
 }
 
-// Net is the set of link proxies of one run, served by an embedded Toxiproxy.
-// It has no HTTP API: faults call it directly, so nothing listens beyond the
-// proxies themselves, all on loopback.
+// heal removes every toxic and enables the proxy.
+func (l *Link) heal() error {
+	if err := l.proxy.ResetToxics(); err != nil {
+		return fmt.Errorf("reset toxics of %s: %w", l.Name(), err)
+	}
+	return l.Enable()
+}
+
+// Net is the set of link proxies of one run.
 type Net struct {
-	server *toxiproxy.ApiServer
-	host   string
+	// embedded is the in-process Toxiproxy of NewNet; nil for a Net of
+	// remote proxies.
+	embedded *toxiproxy.ApiServer
+	host     string
 
 	mu    sync.Mutex
 	links []*Link
 }
 
-// NewNet returns an empty Net whose proxies listen on host (127.0.0.1 on the
-// process platform).
+// NewNet returns an empty Net served by an embedded Toxiproxy whose proxies
+// listen on host (127.0.0.1 on the process platform). It has no HTTP API:
+// faults call it directly, so nothing listens beyond the proxies themselves.
 func NewNet(host string) *Net {
 	// Toxiproxy's server needs a metrics container even when nothing is exported.
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
-	return &Net{server: srv, host: host}
+	return &Net{embedded: srv, host: host}
 }
 
-// Add creates and starts the proxy of link from->to, listening on a free port
-// of the Net's host and forwarding to upstream.
+// NewNetOf returns a Net of links whose proxies run elsewhere.
+func NewNetOf(links []*Link) *Net {
+	return &Net{links: append([]*Link(nil), links...)}
+}
+
+// Add creates and starts an embedded proxy for link from->to, listening on a
+// free port of the Net's host and forwarding to upstream.
 func (n *Net) Add(from, to, upstream string) (*Link, error) {
+	if n.embedded == nil {
+		return nil, fmt.Errorf("add link %s->%s: this net has no embedded Toxiproxy", from, to)
+	}
 	name := from + "->" + to
-	p := toxiproxy.NewProxy(n.server, name, n.host+":0", upstream)
-	if err := n.server.Collection.Add(p, true); err != nil {
+	p := toxiproxy.NewProxy(n.embedded, name, n.host+":0", upstream)
+	if err := n.embedded.Collection.Add(p, true); err != nil {
 		return nil, fmt.Errorf("start proxy %s: %w", name, err)
 	}
-	l := &Link{From: from, To: to, Listen: p.Listen, Upstream: upstream, proxy: p}
+	l := NewLink(from, to, p.Listen, upstream, embeddedProxy{p})
 	n.mu.Lock()
 	n.links = append(n.links, l)
 	n.mu.Unlock()
@@ -183,26 +199,31 @@ func (n *Net) Touching(node string, clients bool) []*Link {
 
 // Heal removes every toxic and re-enables every proxy. It is idempotent.
 func (n *Net) Heal() error {
-	var first error
+	var errs []error
 	for _, l := range n.Links() {
-		l.proxy.Toxics.ResetToxics(context.Background())
-		if err := l.Enable(); err != nil && first == nil {
-			first = err
-		}
+		errs = append(errs, l.heal())
 	}
-	return first
+	return errors.Join(errs...)
 }
 
 // ActiveToxics counts toxics installed over all links.
-func (n *Net) ActiveToxics() int {
+func (n *Net) ActiveToxics() (int, error) {
 	total := 0
 	for _, l := range n.Links() {
-		total += l.ToxicCount()
+		names, err := l.ToxicNames()
+		if err != nil {
+			return total, err
+		}
+		total += len(names)
 	}
-	return total
+	return total, nil
 }
 
 // Close stops every proxy and closes their connections.
-func (n *Net) Close() {
-	_ = n.server.Collection.Clear()
+func (n *Net) Close() error {
+	var errs []error
+	for _, l := range n.Links() {
+		errs = append(errs, l.proxy.Close())
+	}
+	return errors.Join(errs...)
 }
