@@ -100,11 +100,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return run.ExitHarness
 		}
 	}
-	if sc.Cluster.Platform != "process" {
-		fmt.Fprintf(stderr, "riptide: platform %q is not available in this build of riptide; use platform: process\n", sc.Cluster.Platform)
-		return run.ExitHarness
-	}
-
 	ctx, stop := interruptible(stderr)
 	defer stop()
 	outcome, err := run.Run(ctx, sc, run.Options{Dir: *out, Binary: *binary, Log: stdout})

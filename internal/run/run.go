@@ -15,7 +15,6 @@ import (
 
 	"github.com/riptidechaos/riptide/checkers"
 	"github.com/riptidechaos/riptide/clusters"
-	"github.com/riptidechaos/riptide/clusters/nats"
 	"github.com/riptidechaos/riptide/history"
 	"github.com/riptidechaos/riptide/injectors"
 	"github.com/riptidechaos/riptide/reports"
@@ -127,21 +126,9 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	}
 	r.logf("scenario %s (seed %d), run directory %s", sc.Name, sc.Seed, dir)
 
-	// Prepare.
-	bin, err := r.binary(ctx)
-	if err != nil {
-		return nil, err
-	}
-
-	// Launch.
+	// Prepare and launch.
 	began := time.Now()
-	r.logf("launching %d-node %s %s cluster on the %s platform", sc.Cluster.Nodes, sc.Cluster.System, sc.Cluster.Version, sc.Cluster.Platform)
-	lctx, cancel := context.WithTimeout(ctx, launchTimeout)
-	cluster, err := nats.Launch(lctx, nats.Options{
-		Dir: filepath.Join(dir, "nodes"), Nodes: sc.Cluster.Nodes, Binary: bin,
-		SyncInterval: sc.Cluster.Config["sync_interval"],
-	})
-	cancel()
+	cluster, err := r.launch(ctx)
 	if err != nil {
 		return nil, interrupted(ctx, err)
 	}
@@ -246,7 +233,7 @@ func (r *runner) status(ctx context.Context, rec *history.Recorder, sched *injec
 }
 
 // heal undoes every fault still active and waits for the cluster to settle.
-func (r *runner) heal(ctx context.Context, cluster *nats.Cluster, sched *injectors.Schedule) {
+func (r *runner) heal(ctx context.Context, cluster liveCluster, sched *injectors.Schedule) {
 	hctx, cancel := context.WithTimeout(ctx, healTimeout)
 	defer cancel()
 	r.problem(sched.HealAll(hctx))
@@ -269,17 +256,6 @@ func (r *runner) drain(ctx context.Context, q workloads.Queue, cfg workloads.Que
 	} else {
 		r.logf("drain cut short at offset %d of %d", res.Reached, res.Last)
 	}
-}
-
-// binary finds the server binary: the flag, the scenario, or a build of the
-// pinned version.
-func (r *runner) binary(ctx context.Context) (string, error) {
-	for _, path := range []string{r.opts.Binary, r.sc.Cluster.Binary} {
-		if path != "" {
-			return path, nats.CheckBinary(path)
-		}
-	}
-	return nats.Binary(ctx, r.sc.Cluster.Version, r.log)
 }
 
 // interrupted names a cancellation as such rather than as the failure of
