@@ -26,6 +26,9 @@ type Scenario struct {
 	// Expect maps an anomaly kind to the number of anomalies of that kind
 	// allowed: a count, or "allowed" for any number. Kinds not listed allow 0.
 	Expect map[string]Allowance `yaml:"expect" doc:"allowed count per anomaly kind: a number or 'allowed'; unlisted kinds allow 0"`
+	// Short marks a scenario quick enough (a minute or less in all) to run
+	// under go test -short, where riptidetest skips the others.
+	Short bool `yaml:"short" doc:"true when the whole run takes a minute or less: riptidetest runs it even under go test -short"`
 
 	// File is where the scenario was loaded from ("" for one built in Go).
 	File string `yaml:"-"`

@@ -57,9 +57,10 @@ func encodeStruct(v reflect.Value) (*yaml.Node, error) {
 	return m, nil
 }
 
-// omit leaves out empty text, lists and maps (absent reads back the same),
-// and fault fields that do not apply to the fault's kind. Numbers and
-// durations stay, because for them absent and zero can differ (consumers).
+// omit leaves out empty text, lists and maps and false flags (absent reads
+// back the same), and fault fields that do not apply to the fault's kind.
+// Numbers and durations stay, because for them absent and zero can differ
+// (consumers).
 func omit(name string, v reflect.Value, applies []string) bool {
 	if applies != nil && name != "kind" && !slices.Contains(applies, name) {
 		return true
@@ -67,6 +68,8 @@ func omit(name string, v reflect.Value, applies []string) bool {
 	switch v.Kind() {
 	case reflect.String, reflect.Slice, reflect.Map:
 		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
 	}
 	return false
 }
