@@ -25,6 +25,9 @@ Usage:
   riptide run SCENARIO.yaml [--out DIR] [--seed N] [--duration D] [--nats-server PATH]
   riptide check RUN_DIR        re-analyse a stored history, rewrite the reports
   riptide validate SCENARIO... load and validate scenarios, print every problem
+  riptide list [-v] [NAME...]  the built-in catalog, or the files of NAME...
+
+A SCENARIO is a file path or catalog:NAME, a built-in scenario.
 
 Exit status: 0 valid, 1 invalid, 2 unknown, 3 the harness could not run.
 `
@@ -45,6 +48,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return cmdCheck(args[1:], stdout, stderr)
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
+	case "list":
+		return cmdList(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -85,7 +90,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "riptide run: want one scenario file, got %d\n", len(pos))
 		return run.ExitHarness
 	}
-	sc, err := scenarios.Load(pos[0])
+	sc, err := scenarios.Open(pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "riptide: invalid scenario:\n%v\n", err)
 		return run.ExitHarness
@@ -163,7 +168,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	status := 0
 	for _, path := range args {
-		if _, err := scenarios.Load(path); err != nil {
+		if _, err := scenarios.Open(path); err != nil {
 			fmt.Fprintln(stderr, err)
 			status = run.ExitHarness
 			continue
