@@ -1,7 +1,7 @@
 # riptide: the two commands a new user needs are `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test test-short bench build fmt vet
+.PHONY: run test test-short bench build fmt vet fuzz schema
 
 # Run the built-in NATS smoke scenario on the process platform. The first run
 # builds the pinned nats-server with the Go toolchain (about a minute).
@@ -15,6 +15,17 @@ test: vet
 # Unit tests only: no cluster is launched.
 test-short:
 	$(GO) test -short -count=1 ./...
+
+# `make test` runs the scenario loader's fuzz seeds (testdata and the
+# catalog); this searches for new inputs. FUZZTIME=30m for a longer run.
+FUZZTIME ?= 5m
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./scenarios/
+
+# Regenerate scenarios/scenario.schema.json after changing the scenario
+# types; TestSchemaUpToDate fails until it matches.
+schema:
+	$(GO) generate ./scenarios
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
