@@ -46,6 +46,21 @@ type Running interface {
 	Running() bool
 }
 
+// Local is a node that runs as a process of this machine. Faults journal its
+// pid so that `riptide clean` can find a paused or orphaned server after the
+// harness itself was killed.
+type Local interface {
+	// PID is the server's pid, 0 when it is not running.
+	PID() int
+}
+
+// HealthWaiter is a cluster that can wait until every running node serves
+// and is connected to its peers; a rolling restart waits for it between
+// nodes, as a careful operator would.
+type HealthWaiter interface {
+	WaitHealthy(ctx context.Context) error
+}
+
 // Cluster is a launched system under test.
 type Cluster interface {
 	Nodes() []Node

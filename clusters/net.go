@@ -57,6 +57,9 @@ type Link struct {
 	// dials it; Upstream is the real address of To, as the proxy sees it.
 	Listen, Upstream string
 	proxy            Proxy
+
+	mu     sync.Mutex
+	downBy map[string]bool // holders of DisableFor
 }
 
 // NewLink makes a link over a proxy; platforms with their own Toxiproxy
@@ -111,11 +114,39 @@ func (l *Link) Enable() error {
 	return nil
 }
 
-// heal removes every toxic and enables the proxy.
+// DisableFor disables the link on behalf of holder (a fault id). The link
+// stays down until every holder has called EnableFor, so that two
+// overlapping faults on one link heal independently.
+func (l *Link) DisableFor(holder string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.downBy == nil {
+		l.downBy = map[string]bool{}
+	}
+	l.downBy[holder] = true
+	return l.Disable()
+}
+
+// EnableFor releases holder's hold on the link and enables it when no hold
+// is left. Releasing a hold twice is not an error.
+func (l *Link) EnableFor(holder string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.downBy, holder)
+	if len(l.downBy) > 0 {
+		return nil
+	}
+	return l.Enable()
+}
+
+// heal removes every toxic and every hold, and enables the proxy.
 func (l *Link) heal() error {
 	if err := l.proxy.ResetToxics(); err != nil {
 		return fmt.Errorf("reset toxics of %s: %w", l.Name(), err)
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	clear(l.downBy)
 	return l.Enable()
 }
 

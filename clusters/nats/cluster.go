@@ -224,6 +224,25 @@ func (n *Node) Running() bool { return n.proc.Running() }
 // Kill sends SIGKILL to the server and waits for it to exit.
 func (n *Node) Kill(ctx context.Context) error { return n.proc.Kill(ctx) }
 
+// StopGrace is how long a stopped server may take to shut down cleanly
+// before it is killed: nats-server flushes its stores and leaves Raft groups
+// on SIGTERM, which takes about a second on loopback.
+const StopGrace = 10 * time.Second
+
+// Stop asks the server to shut down cleanly (SIGTERM, SIGKILL after
+// StopGrace) and waits for it to exit; Start brings it back.
+func (n *Node) Stop(ctx context.Context) error { return n.proc.Terminate(ctx, StopGrace) }
+
+// Pause freezes the server with SIGSTOP: its sockets stay open and silent,
+// as with a long garbage-collection pause or a hung disk.
+func (n *Node) Pause(ctx context.Context) error { return n.proc.Pause() }
+
+// Resume thaws a paused server with SIGCONT.
+func (n *Node) Resume(ctx context.Context) error { return n.proc.Resume() }
+
+// Paused reports whether the server is frozen.
+func (n *Node) Paused() bool { return n.proc.Paused() }
+
 // Start runs a stopped server again on the same ports and store, and waits
 // until it accepts connections.
 func (n *Node) Start(ctx context.Context) error {
