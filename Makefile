@@ -1,7 +1,7 @@
 # riptide: the two commands a new user needs are `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test test-short bench build fmt vet fuzz schema
+.PHONY: run test test-short bench build fmt vet fuzz schema images
 
 # Run the built-in NATS smoke scenario on the process platform. The first run
 # builds the pinned nats-server with the Go toolchain (about a minute).
@@ -32,6 +32,13 @@ bench:
 
 build:
 	$(GO) build -o bin/riptide ./cmd/riptide
+
+# Local images for the docker platform on an engine without a registry:
+# riptide/nats-server:2.12.1 and riptide/toxiproxy:2.12.0, FROM scratch with
+# static binaries built by the Go toolchain. The docker tests build what they
+# need on first use, so `make test` does not depend on this (docs/docker.md).
+images:
+	$(GO) run ./images/build
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . && echo "gofmt needed" && exit 1)

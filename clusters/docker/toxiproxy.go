@@ -1,0 +1,253 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	toxiclient "github.com/Shopify/toxiproxy/v2/client"
+
+	"github.com/riptidechaos/riptide/clusters"
+)
+
+// Toxiproxy on the docker platform is a container on the run's network, not
+// the harness's embedded one: node-to-node links then stay inside the
+// private network (node i dials toxiproxy:PORT, which dials node j by name),
+// nothing of the run listens on the host but ports published on 127.0.0.1,
+// and the same wiring works with a remote engine. Its HTTP API, published on
+// 127.0.0.1, drives the faults.
+const (
+	// ToxiproxyAlias is the Toxiproxy container's name on the run network.
+	ToxiproxyAlias = "toxiproxy"
+	// ToxiproxyAPIPort is where its API listens inside the container.
+	ToxiproxyAPIPort = 8474
+)
+
+// ProxySpec is one link to create in the Toxiproxy container.
+type ProxySpec struct {
+	From, To string
+	// Port is where the proxy listens inside the container.
+	Port int
+	// Upstream is the address the proxy dials, as the container sees it
+	// ("n2:6222").
+	Upstream string
+	// Publish makes the proxy reachable from the host (client links);
+	// unpublished proxies serve only the run network (route links).
+	Publish bool
+}
+
+// Toxiproxy is the run's Toxiproxy container.
+type Toxiproxy struct {
+	c   *Container
+	api *toxiclient.Client
+}
+
+// StartToxiproxy starts the Toxiproxy container from image with every proxy
+// of specs, and returns one link per spec. A link's Listen is the address
+// its dialler uses: Host:port for a published proxy, toxiproxy:port for
+// one on the run network.
+func (r *Run) StartToxiproxy(ctx context.Context, image string, specs []ProxySpec, logPath string) (*Toxiproxy, []*clusters.Link, error) {
+	apiPort := fmt.Sprintf("%d/tcp", ToxiproxyAPIPort)
+	publish := []string{apiPort}
+	for _, s := range specs {
+		if s.Publish {
+			publish = append(publish, fmt.Sprintf("%d/tcp", s.Port))
+		}
+	}
+	c, err := r.Start(ctx, ContainerSpec{
+		Name: ToxiproxyAlias, Image: image,
+		// The API listens on every interface of the container's own
+		// network namespace; the host sees it only on 127.0.0.1.
+		Cmd:     []string{"-host=0.0.0.0", "-port=" + strconv.Itoa(ToxiproxyAPIPort)},
+		Publish: publish, LogPath: logPath,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("start toxiproxy: %w", err)
+	}
+	addr, err := c.HostAddr(apiPort)
+	if err != nil {
+		return nil, nil, fmt.Errorf("start toxiproxy: %w", err)
+	}
+	t := &Toxiproxy{c: c, api: toxiclient.NewClient(addr)}
+	if err := t.waitAPI(ctx); err != nil {
+		return nil, nil, err
+	}
+
+	config := make([]toxiclient.Proxy, len(specs))
+	for i, s := range specs {
+		config[i] = toxiclient.Proxy{Name: proxyName(s.From, s.To),
+			Listen: net.JoinHostPort("0.0.0.0", strconv.Itoa(s.Port)), Upstream: s.Upstream, Enabled: true}
+	}
+	if _, err := t.api.Populate(config); err != nil {
+		return nil, nil, fmt.Errorf("create toxiproxy proxies: %w", err)
+	}
+	links := make([]*clusters.Link, len(specs))
+	for i, s := range specs {
+		listen := net.JoinHostPort(ToxiproxyAlias, strconv.Itoa(s.Port))
+		if s.Publish {
+			if listen, err = c.HostAddr(fmt.Sprintf("%d/tcp", s.Port)); err != nil {
+				return nil, nil, fmt.Errorf("start toxiproxy: %w", err)
+			}
+		}
+		links[i] = clusters.NewLink(s.From, s.To, listen, s.Upstream, &remoteProxy{api: t.api, name: proxyName(s.From, s.To)})
+	}
+	return t, links, nil
+}
+
+// Container is the Toxiproxy container.
+func (t *Toxiproxy) Container() *Container { return t.c }
+
+// waitAPI waits until the API answers.
+func (t *Toxiproxy) waitAPI(ctx context.Context) error {
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		if _, err := t.api.Version(); err == nil {
+			return nil
+		}
+		select {
+		case <-wctx.Done():
+			return fmt.Errorf("toxiproxy API not answering: %w: %s", wctx.Err(), t.c.LogTail(3))
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// proxyName names a link's proxy in Toxiproxy: "n1->n2" would need escaping
+// in the API's URLs.
+func proxyName(from, to string) string { return from + "_to_" + to }
+
+// remoteProxy is a clusters.Proxy in a Toxiproxy server reached over its
+// HTTP API. The client's calls carry their own timeout (30 s).
+type remoteProxy struct {
+	api  *toxiclient.Client
+	name string
+
+	// mu serialises the calls on one proxy: the client's Proxy values are
+	// not safe for concurrent use, and a fault and its heal may overlap.
+	mu sync.Mutex
+	p  *toxiclient.Proxy
+}
+
+// proxy fetches the proxy's handle once; mu must be held.
+func (r *remoteProxy) proxy() (*toxiclient.Proxy, error) {
+	if r.p == nil {
+		p, err := r.api.Proxy(r.name)
+		if err != nil {
+			return nil, fmt.Errorf("toxiproxy proxy %s: %w", r.name, err)
+		}
+		r.p = p
+	}
+	return r.p, nil
+}
+
+func (r *remoteProxy) AddToxic(t clusters.Toxic) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.proxy()
+	if err != nil {
+		return err
+	}
+	_, err = p.AddToxic(t.Name, t.Type, string(t.Stream), t.Toxicity, toxiclient.Attributes(t.Attributes))
+	return err
+}
+
+func (r *remoteProxy) RemoveToxic(name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.proxy()
+	if err != nil {
+		return err
+	}
+	if err := p.RemoveToxic(name); err != nil && !isAPIStatus(err, http.StatusNotFound) {
+		return err
+	}
+	return nil
+}
+
+func (r *remoteProxy) ToxicNames() ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.toxicNames()
+}
+
+func (r *remoteProxy) toxicNames() ([]string, error) {
+	p, err := r.proxy()
+	if err != nil {
+		return nil, err
+	}
+	ts, err := p.Toxics()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, t := range ts {
+		names = append(names, t.Name)
+	}
+	return names, nil
+}
+
+func (r *remoteProxy) ResetToxics() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	names, err := r.toxicNames()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range names {
+		if err := r.p.RemoveToxic(n); err != nil && !isAPIStatus(err, http.StatusNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *remoteProxy) Enabled() (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.api.Proxy(r.name)
+	if err != nil {
+		return false, err
+	}
+	r.p = p
+	return p.Enabled, nil
+}
+
+func (r *remoteProxy) SetEnabled(on bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.proxy()
+	if err != nil {
+		return err
+	}
+	if on {
+		return p.Enable()
+	}
+	return p.Disable()
+}
+
+// Close deletes the proxy, closing its connections. A proxy already gone
+// (its container removed) is not an error.
+func (r *remoteProxy) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.proxy()
+	if err != nil {
+		return nil
+	}
+	if err := p.Delete(); err != nil && !isAPIStatus(err, http.StatusNotFound) {
+		return err
+	}
+	return nil
+}
+
+func isAPIStatus(err error, status int) bool {
+	var api *toxiclient.ApiError
+	return errors.As(err, &api) && api.Status == status
+}

@@ -1,0 +1,444 @@
+package nats
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/riptidechaos/riptide/clusters"
+	"github.com/riptidechaos/riptide/clusters/docker"
+)
+
+// DockerOptions configure a NATS cluster on the docker platform.
+type DockerOptions struct {
+	// Name is the scenario's name, the readable part of the run's id.
+	Name string
+	// Dir receives one directory per node (config, store, log), normally
+	// RUN_DIR/nodes; containers mount their node's directory. Its parent
+	// is recorded as the run directory in the containers' labels.
+	Dir string
+	// Nodes is the number of servers (1 to 9).
+	Nodes int
+	// Image is the nats-server image (default nats:DefaultVersion).
+	Image string
+	// ToxiproxyImage is the Toxiproxy image (default the official one).
+	ToxiproxyImage string
+	// SyncInterval is JetStream's sync_interval ("always", a duration, or "").
+	SyncInterval string
+	// Ready bounds the wait for a healthy cluster (default 60s).
+	Ready time.Duration
+	// Log receives progress lines (an image pull, a sweep of dead runs).
+	Log io.Writer
+}
+
+// Default images of the docker platform: the official ones.
+const (
+	DefaultImage          = "nats:" + DefaultVersion
+	DefaultToxiproxyImage = "ghcr.io/shopify/toxiproxy:2.12.0"
+)
+
+// Ports inside the containers. Each container has its own network
+// namespace, so every node uses the same ones.
+const (
+	dockerClientPort  = 4222
+	dockerClusterPort = 6222
+	dockerMonitorPort = 8222
+	// Toxiproxy listens on clientProxyBase+i for node i's clients and on
+	// routeProxyBase+10*i+j for node i dialling node j.
+	clientProxyBase = 10000
+	routeProxyBase  = 20000
+	// nodeMount is where a node's directory appears in its container.
+	nodeMount = "/riptide"
+)
+
+// DockerCluster is a NATS cluster of containers on a private network, every
+// client and route connection going through a Toxiproxy container.
+type DockerCluster struct {
+	eng   *docker.Engine
+	run   *docker.Run
+	toxi  *docker.Toxiproxy
+	nodes []*DockerNode
+	net   *clusters.Net
+	dir   string
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Compile-time checks of the abilities faults rely on.
+var (
+	_ clusters.Killer   = (*DockerNode)(nil)
+	_ clusters.Stopper  = (*DockerNode)(nil)
+	_ clusters.Pauser   = (*DockerNode)(nil)
+	_ clusters.DataDirs = (*DockerNode)(nil)
+	_ clusters.Running  = (*DockerNode)(nil)
+	_ clusters.Cluster  = (*DockerCluster)(nil)
+)
+
+// LaunchDocker creates the run's network, the Toxiproxy container with one
+// proxy per link, then one container per node, and waits until every node is
+// healthy and routed to every peer. An unreachable engine is an error
+// wrapping docker.ErrNoEngine. On error nothing is left on the engine.
+func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, err error) {
+	if opts.Nodes < 1 || opts.Nodes > 9 {
+		return nil, fmt.Errorf("launch nats on docker: %d nodes; want 1 to 9", opts.Nodes)
+	}
+	if opts.Ready == 0 {
+		opts.Ready = 60 * time.Second
+	}
+	if opts.Image == "" {
+		opts.Image = DefaultImage
+	}
+	if opts.ToxiproxyImage == "" {
+		opts.ToxiproxyImage = DefaultToxiproxyImage
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	syncInterval, err := ParseSyncInterval(opts.SyncInterval)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := docker.Connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("launch nats on docker: %w", err)
+	}
+	c = &DockerCluster{eng: eng, dir: opts.Dir}
+	defer func() {
+		if err != nil {
+			// Removal must happen even when ctx is what ran out.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			_ = c.Close(cctx)
+		}
+	}()
+	for _, img := range []string{opts.Image, opts.ToxiproxyImage} {
+		if err := eng.EnsureImage(ctx, img, opts.Log); err != nil {
+			return c, fmt.Errorf("launch nats on docker: %w (riptide can build local images: make images, then --image riptide/nats-server:%s --toxiproxy-image riptide/toxiproxy:2.12.0)", err, DefaultVersion)
+		}
+	}
+	c.run, err = eng.NewRun(ctx, docker.RunOptions{Name: opts.Name, Dir: filepath.Dir(opts.Dir),
+		Logf: func(format string, args ...any) { fmt.Fprintf(opts.Log, "docker: "+format+"\n", args...) }})
+	if err != nil {
+		return c, fmt.Errorf("launch nats on docker: %w", err)
+	}
+
+	names := make([]string, opts.Nodes)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%d", i+1)
+	}
+	// Client proxies are published on the host; route proxies serve only
+	// the run network: node i dials node j through its own proxy i->j.
+	var specs []docker.ProxySpec
+	for i, name := range names {
+		specs = append(specs, docker.ProxySpec{From: clusters.ClientSide, To: name, Port: clientProxyBase + i + 1,
+			Upstream: fmt.Sprintf("%s:%d", name, dockerClientPort), Publish: true})
+	}
+	for i, from := range names {
+		for j, to := range names {
+			if i != j {
+				specs = append(specs, docker.ProxySpec{From: from, To: to, Port: routeProxyBase + 10*(i+1) + j + 1,
+					Upstream: fmt.Sprintf("%s:%d", to, dockerClusterPort)})
+			}
+		}
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return c, fmt.Errorf("launch nats on docker: %w", err)
+	}
+	toxi, links, err := c.run.StartToxiproxy(ctx, opts.ToxiproxyImage, specs, filepath.Join(opts.Dir, "toxiproxy.log"))
+	if err != nil {
+		return c, fmt.Errorf("launch nats on docker: %w", err)
+	}
+	c.toxi = toxi
+	c.net = clusters.NewNetOf(links)
+
+	for _, name := range names {
+		n := &DockerNode{name: name, dir: filepath.Join(opts.Dir, name)}
+		n.client, _ = c.net.Link(clusters.ClientSide, name)
+		cfg := nodeConfig{Name: name, ClusterName: "riptide", Host: "0.0.0.0",
+			ClientPort: dockerClientPort, ClusterPort: dockerClusterPort, MonitorPort: dockerMonitorPort,
+			StoreDir: nodeMount + "/data", SyncInterval: syncInterval}
+		for _, l := range links {
+			if l.From == name {
+				cfg.Routes = append(cfg.Routes, l.Listen)
+			}
+		}
+		if err := os.MkdirAll(n.DataDir(), 0o755); err != nil {
+			return c, fmt.Errorf("launch nats on docker: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(n.dir, "nats.conf"), []byte(cfg.render()), 0o644); err != nil {
+			return c, fmt.Errorf("launch nats on docker: write config of %s: %w", name, err)
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	// The containers start in parallel: creating one costs the engine a few
+	// hundred milliseconds, which would add up.
+	errs := make([]error, len(c.nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		wg.Go(func() {
+			n.c, errs[i] = c.run.Start(ctx, docker.ContainerSpec{
+				Name: n.name, Image: opts.Image,
+				Cmd: []string{"--config", nodeMount + "/nats.conf"},
+				// The node writes its store as the harness's user, so
+				// that the harness can read, damage and delete it.
+				User:    fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
+				Mounts:  []docker.Mount{{Source: n.dir, Target: nodeMount}},
+				Publish: []string{fmt.Sprintf("%d/tcp", dockerMonitorPort)},
+				LogPath: n.LogPath(),
+			})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return c, fmt.Errorf("launch nats on docker: %w", err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, opts.Ready)
+	defer cancel()
+	if err := c.WaitHealthy(rctx); err != nil {
+		return c, fmt.Errorf("launch nats on docker: %w", err)
+	}
+	return c, nil
+}
+
+// Nodes lists the servers.
+func (c *DockerCluster) Nodes() []clusters.Node {
+	out := make([]clusters.Node, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n
+	}
+	return out
+}
+
+// NATSNodes lists the servers with their abilities.
+func (c *DockerCluster) NATSNodes() []*DockerNode { return append([]*DockerNode(nil), c.nodes...) }
+
+// Net is the link proxies.
+func (c *DockerCluster) Net() *clusters.Net { return c.net }
+
+// Run is the cluster's footprint on the engine (network, containers, labels).
+func (c *DockerCluster) Run() *docker.Run { return c.run }
+
+// Toxiproxy is the cluster's Toxiproxy container.
+func (c *DockerCluster) Toxiproxy() *docker.Toxiproxy { return c.toxi }
+
+// Close copies every container's output into the node directories, then
+// removes the containers (paused ones thawed first) and the network. The
+// proxies go with their container. Safe on a half-launched cluster and more
+// than once.
+func (c *DockerCluster) Close(ctx context.Context) error {
+	c.closeOnce.Do(func() {
+		if c.run != nil {
+			c.closeErr = c.run.Close(ctx)
+		}
+		c.eng.Close()
+	})
+	return c.closeErr
+}
+
+// WaitHealthy waits until every node's container runs, its JetStream is
+// healthy and it is routed to every other node.
+func (c *DockerCluster) WaitHealthy(ctx context.Context) error {
+	for {
+		var problem error
+		for _, n := range c.nodes {
+			st, err := n.c.State(ctx)
+			if err == nil && !st.Running {
+				return fmt.Errorf("node %s exited: %s", n.name, n.LogTail(5))
+			}
+			if problem = err; problem != nil {
+				break
+			}
+			if problem = n.healthy(ctx, len(c.nodes)-1); problem != nil {
+				break
+			}
+		}
+		if problem == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cluster not healthy: %w (last: %v)", ctx.Err(), problem)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// DockerNode is one nats-server container.
+type DockerNode struct {
+	name   string
+	dir    string
+	client *clusters.Link
+	c      *docker.Container
+}
+
+func (n *DockerNode) Name() string { return n.name }
+
+// ClientAddr is the node's client proxy, published on 127.0.0.1.
+func (n *DockerNode) ClientAddr() string { return n.client.Listen }
+
+// DataDir is the JetStream store, a directory of the host mounted into the
+// container.
+func (n *DockerNode) DataDir() string { return filepath.Join(n.dir, "data") }
+
+// LogPath is where the node's output is copied when the cluster closes.
+func (n *DockerNode) LogPath() string { return filepath.Join(n.dir, "node.log") }
+
+// Container is the node's container.
+func (n *DockerNode) Container() *docker.Container { return n.c }
+
+// Running reports whether the container runs (paused counts as running).
+func (n *DockerNode) Running() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := n.c.State(ctx)
+	return err == nil && st.Running
+}
+
+// Kill sends SIGKILL to the server and waits until its container is down.
+func (n *DockerNode) Kill(ctx context.Context) error { return n.c.Kill(ctx) }
+
+// Stop shuts the server down with SIGTERM, SIGKILL after 10 s.
+func (n *DockerNode) Stop(ctx context.Context) error { return n.c.Stop(ctx, 10*time.Second) }
+
+// Pause freezes the server with the cgroup freezer.
+func (n *DockerNode) Pause(ctx context.Context) error { return n.c.Pause(ctx) }
+
+// Resume thaws a paused server.
+func (n *DockerNode) Resume(ctx context.Context) error { return n.c.Resume(ctx) }
+
+// Start runs a stopped server's container again, on the same store and
+// network name, and waits until the server answers. Starting a running
+// node is not an error.
+func (n *DockerNode) Start(ctx context.Context) error {
+	if n.Running() {
+		return nil
+	}
+	if err := n.c.Restart(ctx); err != nil {
+		return err
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		url, err := n.MonitorURL()
+		if err == nil {
+			if resp, err := dockerMonitor.Get(url + "/varz"); err == nil {
+				resp.Body.Close()
+				return nil
+			}
+		}
+		if !n.Running() {
+			return fmt.Errorf("start %s: exited: %s", n.name, n.LogTail(5))
+		}
+		select {
+		case <-sctx.Done():
+			return fmt.Errorf("start %s: not answering: %w", n.name, sctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// MonitorURL is the node's HTTP monitoring endpoint, published on
+// 127.0.0.1 at a port that changes each time the container starts.
+func (n *DockerNode) MonitorURL() (string, error) {
+	addr, err := n.c.HostAddr(fmt.Sprintf("%d/tcp", dockerMonitorPort))
+	if err != nil {
+		return "", err
+	}
+	return "http://" + addr, nil
+}
+
+// LogTail returns the last lines of the node's output, for error messages.
+func (n *DockerNode) LogTail(lines int) string { return n.c.LogTail(lines) }
+
+// healthy asks the monitoring endpoint whether JetStream is current and the
+// node has routes to peers other nodes.
+func (n *DockerNode) healthy(ctx context.Context, peers int) error {
+	var hz struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+	}
+	if err := n.getJSON(ctx, "/healthz", &hz); err != nil {
+		return err
+	}
+	if hz.Status != "ok" {
+		return fmt.Errorf("%s: healthz %s %s", n.name, hz.Status, hz.Error)
+	}
+	if peers == 0 {
+		return nil
+	}
+	got, err := n.RoutedPeers(ctx)
+	if err != nil {
+		return err
+	}
+	if len(got) < peers {
+		return fmt.Errorf("%s: routed to %d of %d peers", n.name, len(got), peers)
+	}
+	return nil
+}
+
+// Route is one route connection as the node's /routez reports it.
+type Route struct {
+	RemoteName string `json:"remote_name"`
+	IP         string `json:"ip"`
+	Port       int    `json:"port"`
+	DidSolicit bool   `json:"did_solicit"`
+}
+
+// Routes lists the node's route connections.
+func (n *DockerNode) Routes(ctx context.Context) ([]Route, error) {
+	var rz struct {
+		Routes []Route `json:"routes"`
+	}
+	if err := n.getJSON(ctx, "/routez", &rz); err != nil {
+		return nil, err
+	}
+	return rz.Routes, nil
+}
+
+// RoutedPeers lists the names of the servers this node has a route to.
+func (n *DockerNode) RoutedPeers(ctx context.Context) ([]string, error) {
+	routes, err := n.Routes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range routes {
+		if r.RemoteName != "" && !seen[r.RemoteName] {
+			seen[r.RemoteName] = true
+			names = append(names, r.RemoteName)
+		}
+	}
+	return names, nil
+}
+
+var dockerMonitor = &http.Client{Timeout: 2 * time.Second}
+
+// getJSON reads one monitoring endpoint of the node.
+func (n *DockerNode) getJSON(ctx context.Context, path string, v any) error {
+	base, err := n.MonitorURL()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := dockerMonitor.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.name, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("%s: %s: %w", n.name, path, err)
+	}
+	return nil
+}
