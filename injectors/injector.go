@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/riptidechaos/riptide/clusters"
 )
@@ -16,8 +17,20 @@ type Target struct {
 	// ID names the firing ("f1", "f2", ...); toxics carry it so that
 	// overlapping faults on one link heal independently.
 	ID string
-	// Nodes are the node names the fault acts on.
+	// Nodes are the node names the fault acts on. The schedule replaces
+	// Leader by the current leader's name when the fault fires.
 	Nodes []string
+	// Details, when not nil, receives what the fault did that its
+	// parameters do not say (files and offsets a bitflip changed, the nodes
+	// of each side of a partition); the schedule records it with the fault.
+	Details map[string]string
+}
+
+// note records a detail of one firing.
+func (t Target) note(key, value string) {
+	if t.Details != nil {
+		t.Details[key] = value
+	}
 }
 
 // Heal undoes a fault. It must be safe to call more than once.
@@ -32,6 +45,28 @@ type Injector interface {
 	// Inject applies the fault to t and returns how to heal it. On error,
 	// whatever part was applied is healed by the returned Heal (non-nil).
 	Inject(ctx context.Context, c clusters.Cluster, t Target) (Heal, error)
+}
+
+// Planner is an injector that can say, before it acts, what it will do that
+// could outlive a crashed harness (toxics, links turned off, paused or
+// killed pids). The schedule writes that to the heal journal first, so that
+// `riptide clean` can undo it. Plan must not change anything.
+type Planner interface {
+	Plan(c clusters.Cluster, t Target) ([]Undo, error)
+}
+
+// Instant is an injector whose whole work is done when Inject returns
+// (restart, disk corruption): there is nothing to hold, and its heal only
+// makes sure that the nodes are running again.
+type Instant interface {
+	Instant()
+}
+
+// NodeFault is an injector that changes node processes (kill, stop, pause,
+// restart, disk). Two of those on one node at once would undo each other's
+// work, so the schedule leaves out nodes already held by another.
+type NodeFault interface {
+	NodeFault()
 }
 
 // once makes a heal idempotent.
@@ -74,3 +109,15 @@ func node(c clusters.Cluster, name string) (clusters.Node, error) {
 	}
 	return n, nil
 }
+
+// pidOf is the node's pid on platforms that run nodes as local processes,
+// else 0.
+func pidOf(n clusters.Node) int {
+	if l, ok := n.(clusters.Local); ok {
+		return l.PID()
+	}
+	return 0
+}
+
+// ms writes a duration as Toxiproxy's whole milliseconds.
+func ms(d time.Duration) int64 { return d.Milliseconds() }

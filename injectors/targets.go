@@ -6,29 +6,83 @@ import (
 	"slices"
 )
 
+// Leader stands for the stream's current leader in Target.Nodes: only the
+// running system can name it, so the schedule asks when the fault fires.
+const Leader = "leader"
+
+// Minority is the size of the largest strict minority of n nodes.
+func Minority(n int) int { return (n - 1) / 2 }
+
+// Majority is the size of the smallest majority of n nodes.
+func Majority(n int) int { return n/2 + 1 }
+
 // ResolveTarget turns a scenario target into node names:
 //
-//	one         the first node
-//	random-one  one node drawn with rng (the scenario seed)
-//	all         every node
-//	all-links   no node in particular: the fault acts on every link
-//	n2          that node
+//	one              the first node
+//	random-one       one node drawn with rng (the scenario seed)
+//	minority         the first Minority(n) nodes
+//	random-minority  Minority(n) nodes drawn with rng
+//	majority         the first Majority(n) nodes
+//	random-majority  Majority(n) nodes drawn with rng
+//	all              every node
+//	leader           [Leader], named when the fault fires
+//	all-links        no node in particular: the fault acts on every link
+//	n2               that node
+//
+// Drawn nodes are listed in cluster order, so that a schedule reads the
+// same however the draw went.
 func ResolveTarget(spec string, nodes []string, rng *rand.Rand) ([]string, error) {
 	if len(nodes) == 0 {
 		return nil, fmt.Errorf("target %q: the cluster has no nodes", spec)
 	}
+	n := len(nodes)
+	some := func(k int, random bool) ([]string, error) {
+		if k < 1 {
+			return nil, fmt.Errorf("target %q: a cluster of %d nodes has no such nodes", spec, n)
+		}
+		if !random {
+			return slices.Clone(nodes[:k]), nil
+		}
+		picked := rng.Perm(n)[:k]
+		slices.Sort(picked)
+		out := make([]string, k)
+		for i, p := range picked {
+			out[i] = nodes[p]
+		}
+		return out, nil
+	}
 	switch spec {
 	case "one":
-		return nodes[:1], nil
+		return some(1, false)
 	case "random-one":
-		return []string{nodes[rng.IntN(len(nodes))]}, nil
+		return some(1, true)
+	case "minority":
+		return some(Minority(n), false)
+	case "random-minority":
+		return some(Minority(n), true)
+	case "majority":
+		return some(Majority(n), false)
+	case "random-majority":
+		return some(Majority(n), true)
 	case "all":
 		return slices.Clone(nodes), nil
+	case Leader:
+		return []string{Leader}, nil
 	case "all-links", "":
 		return nil, nil
 	}
 	if slices.Contains(nodes, spec) {
 		return []string{spec}, nil
 	}
-	return nil, fmt.Errorf("target %q: want one, random-one, all, all-links or a node name (%v)", spec, nodes)
+	return nil, fmt.Errorf("target %q: want one, random-one, minority, random-minority, majority, random-majority, all, leader, all-links or a node name (%v)", spec, nodes)
+}
+
+// ResolveNodes checks an explicit node list against the cluster.
+func ResolveNodes(list, nodes []string) ([]string, error) {
+	for _, name := range list {
+		if !slices.Contains(nodes, name) {
+			return nil, fmt.Errorf("node %q: not in the cluster (%v)", name, nodes)
+		}
+	}
+	return slices.Clone(list), nil
 }

@@ -60,17 +60,7 @@ func (s *Scenario) ApplyDefaults() {
 	}
 
 	for i := range s.Faults {
-		f := &s.Faults[i]
-		switch f.Kind {
-		case "kill":
-			f.Target = or(f.Target, "random-one")
-		case "partition":
-			f.Target = or(f.Target, "random-one")
-			f.Mode = or(f.Mode, "isolate-one")
-			f.Clients = or(f.Clients, "cut")
-		case "latency":
-			f.Target = or(f.Target, "all-links")
-		}
+		s.Faults[i].applyDefaults()
 	}
 }
 

@@ -201,7 +201,7 @@ faults:
     at: 5s
     latency: 50ms
 `,
-			want: []want{{"8:14", "faults[0].latency", "not allowed for kind kill; fields of kill: target, at, restart_after"}},
+			want: []want{{"8:14", "faults[0].latency", "not allowed for kind kill; fields of kill: target, nodes, at, every, start_jitter, restart_after"}},
 		},
 		{
 			name: "fault at beyond duration",
@@ -224,7 +224,7 @@ workload: {kind: queue}
 faults:
   - {kind: partition, target: n7, at: 5s, duration: 10s}
 `,
-			want: []want{{"6:31", "faults[0].target", `unknown target "n7"; allowed: one, random-one or a node name n1..n3`}},
+			want: []want{{"6:31", "faults[0].target", `unknown target "n7"; allowed: one, random-one, minority, random-minority, leader or a node name n1..n3`}},
 		},
 		{
 			name: "partition without duration",
@@ -436,12 +436,12 @@ func TestLoadFullScenario(t *testing.T) {
 	require.Equal(t, []scenarios.Fault{
 		{Kind: "kill", Target: "all", At: 0, RestartAfter: dur("3s")},
 		{Kind: "kill", Target: "n5", At: dur("10s")},
-		{Kind: "partition", Target: "one", Mode: "isolate-one", Clients: "keep", At: dur("20s"), Duration: dur("15s")},
-		// Defaults fill the partition's target, mode and clients...
-		{Kind: "partition", Target: "random-one", Mode: "isolate-one", Clients: "cut", At: dur("40s"), Duration: dur("10s")},
-		{Kind: "latency", Target: "n2", At: dur("60s"), Duration: dur("5s"), Latency: dur("200ms")},
-		// ...and the latency's target.
-		{Kind: "latency", Target: "all-links", At: dur("70s"), Duration: dur("5s"), Latency: dur("1s")},
+		{Kind: "partition", Target: "one", Mode: "isolate-one", Clients: "keep", Direction: "both", At: dur("20s"), Duration: dur("15s")},
+		// Defaults fill the partition's target, mode, clients and direction...
+		{Kind: "partition", Target: "random-one", Mode: "isolate-one", Clients: "cut", Direction: "both", At: dur("40s"), Duration: dur("10s")},
+		{Kind: "latency", Target: "n2", Clients: "cut", Direction: "both", At: dur("60s"), Duration: dur("5s"), Latency: dur("200ms")},
+		// ...and the latency's target, clients and direction.
+		{Kind: "latency", Target: "all-links", Clients: "cut", Direction: "both", At: dur("70s"), Duration: dur("5s"), Latency: dur("1s")},
 	}, s.Faults)
 	require.Equal(t, map[string]scenarios.Allowance{
 		"lost":      {},

@@ -61,21 +61,37 @@ type Workload struct {
 	Drain     Duration `yaml:"drain" doc:"time limit of the final reads after the faults are healed (default 30s)"`
 }
 
-// Fault is one entry of the schedule.
+// Fault is one entry of the schedule. Which fields apply depends on the
+// kind; a field given for a kind it does not apply to is an error.
 type Fault struct {
-	Kind string `yaml:"kind" enum:"kill,partition,latency" doc:"kill: SIGKILL nodes and restart them; partition: cut links; latency: delay links"`
-	// Target picks nodes: one (the first node), random-one (drawn with the
-	// seed), all, or a node name such as n2. For latency: all-links (default).
-	Target string `yaml:"target" doc:"nodes to act on: one, random-one, all, all-links (latency) or a node name like n2"`
-	Mode   string `yaml:"mode" enum:"isolate-one" doc:"partition shape: isolate-one cuts every link of the target node"`
+	Kind string `yaml:"kind" enum:"kill,stop,pause,restart,partition,latency,bandwidth,reset-peer,slow-close,slicer,limit-data,down,bitflip,truncate,random" doc:"the fault: kill, stop, pause, restart (processes); partition, latency, bandwidth, reset-peer, slow-close, slicer, limit-data, down (links); bitflip, truncate (data files); random (drawn from a list)"`
+	// Target picks nodes. random-* words are drawn from the scenario seed
+	// at every firing; leader is asked from the system when the fault fires.
+	Target string     `yaml:"target" doc:"nodes to act on: one, random-one, minority, random-minority, majority, random-majority, all, leader, all-links (link faults) or a node name like n2"`
+	Nodes  []string   `yaml:"nodes" doc:"an explicit list of nodes to act on, e.g. [n1, n3], instead of target"`
+	Links  []string   `yaml:"links" doc:"link faults: the links to act on instead of target, as node pairs n1-n2 (both proxies between them) or client-n2 (the clients of n2)"`
+	Mode   string     `yaml:"mode" enum:"isolate-one,isolate-leader,halves,ring,bridge,groups,rolling,all-at-once" doc:"partition: isolate-one, isolate-leader, halves, ring, bridge or groups; restart: rolling (one node at a time) or all-at-once"`
+	Groups [][]string `yaml:"groups" doc:"partition mode groups: the sides, every node in exactly one, e.g. [[n1, n2], [n3]]"`
 	// Clients says whether clients are cut off together with the node they
 	// talk to (cut) or keep their links (keep, as Jepsen does).
-	Clients      string   `yaml:"clients" enum:"cut,keep" doc:"partition: cut the links of clients to isolated nodes too (cut, default) or only node-to-node links (keep)"`
-	At           Duration `yaml:"at" doc:"when the fault starts, from the start of the main phase"`
-	Duration     Duration `yaml:"duration" doc:"how long the fault holds before it is healed (partition, latency)"`
-	RestartAfter Duration `yaml:"restart_after" doc:"kill: restart the node this long after killing it (default: at the end of the main phase)"`
-	Latency      Duration `yaml:"latency" doc:"latency: delay added to every packet, e.g. 100ms"`
-	Jitter       Duration `yaml:"jitter" doc:"latency: random variation of the delay, at most the latency"`
+	Clients   string   `yaml:"clients" enum:"cut,keep" doc:"partition: also cut the clients of nodes outside the largest side (cut) or only node-to-node links (keep, as Jepsen); link faults: act on clients' links too (cut) or not (keep)"`
+	Direction string   `yaml:"direction" enum:"both,to,from" doc:"which data the fault acts on: both ways, only data flowing to the target nodes, or only data flowing from them"`
+	At        Duration `yaml:"at" doc:"when the fault starts, from the start of the main phase"`
+	Every     Duration `yaml:"every" doc:"fire again this long after each firing, until the end of the main phase"`
+	// StartJitter is not called jitter: latency's jitter came first.
+	StartJitter   Duration `yaml:"start_jitter" doc:"delay each firing by a random time up to this, drawn from the seed"`
+	Duration      Duration `yaml:"duration" doc:"how long the fault holds before it is healed"`
+	RestartAfter  Duration `yaml:"restart_after" doc:"kill, stop: start the node again this long after (default: at the end of the main phase)"`
+	Latency       Duration `yaml:"latency" doc:"latency: delay added to every packet, e.g. 100ms"`
+	Jitter        Duration `yaml:"jitter" doc:"latency: random variation of the delay, at most the latency"`
+	Bandwidth     int      `yaml:"bandwidth" doc:"bandwidth: the rate limit in KB per second"`
+	Delay         Duration `yaml:"delay" doc:"reset-peer: time before the reset; slow-close: delay of each close; slicer: delay between slices; restart: how long each node stays down"`
+	AverageSize   int      `yaml:"average_size" doc:"slicer: average size of a slice in bytes"`
+	SizeVariation int      `yaml:"size_variation" doc:"slicer: random variation of the slice size in bytes, less than average_size"`
+	Bytes         int      `yaml:"bytes" doc:"limit-data: close each connection after this many bytes; truncate: bytes cut off the end of each file"`
+	Files         string   `yaml:"files" doc:"bitflip, truncate: a glob matched against file names in the node's data directory (default *.blk)"`
+	Flips         int      `yaml:"flips" doc:"bitflip: bits flipped in each matching file (default 8)"`
+	From          []string `yaml:"from" doc:"random: the fault kinds to draw from, e.g. [kill, pause, partition, latency]"`
 }
 
 // Allowance is how many anomalies of one kind are tolerated.

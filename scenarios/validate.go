@@ -38,20 +38,6 @@ const (
 	versionExample = "a release number like 2.12.1 (optionally with a suffix like -rc.1)"
 )
 
-// faultFields lists, per fault kind, the fields that apply to it besides kind.
-var faultFields = map[string][]string{
-	"kill":      {"target", "at", "restart_after"},
-	"partition": {"target", "mode", "clients", "at", "duration"},
-	"latency":   {"target", "at", "duration", "latency", "jitter"},
-}
-
-// faultTargets lists, per fault kind, the targets allowed besides node names.
-var faultTargets = map[string][]string{
-	"kill":      {"one", "random-one", "all"},
-	"partition": {"one", "random-one"},
-	"latency":   {"all-links", "all"},
-}
-
 // systemConfig lists, per system, the cluster.config keys and a check of
 // their values (returning what is allowed, or "" when the value is fine).
 var systemConfig = map[string]map[string]func(string) string{
@@ -189,91 +175,6 @@ func (v *validator) workload() {
 	}
 	v.positive("workload.timeout", w.Timeout, maxOpTimeout)
 	v.positive("workload.drain", w.Drain, maxDrain)
-}
-
-func (v *validator) fault(i int) {
-	f, s := v.s.Faults[i], v.s
-	p := fmt.Sprintf("faults[%d]", i)
-	if !v.enum(p+".kind", f.Kind, enumOf(reflect.TypeFor[Fault](), "kind")) {
-		return // which fields apply depends on the kind
-	}
-	applies := faultFields[f.Kind]
-	// A field given for a kind it does not apply to is an error rather than
-	// ignored: `latency:` on a kill means the author expected something else.
-	fv := reflect.ValueOf(f)
-	for _, fd := range fieldsOf(fv.Type()) {
-		if fd.name == "kind" || slices.Contains(applies, fd.name) {
-			continue
-		}
-		if s.given(p+"."+fd.name, fv.Field(fd.index)) {
-			v.addf(p+"."+fd.name, "not allowed for kind %s; fields of %s: %s", f.Kind, f.Kind, strings.Join(applies, ", "))
-		}
-	}
-
-	v.target(p+".target", f.Kind, f.Target)
-	if f.Kind == "partition" {
-		v.enum(p+".mode", f.Mode, enumOf(fv.Type(), "mode"))
-		v.enum(p+".clients", f.Clients, enumOf(fv.Type(), "clients"))
-	}
-	end := s.Duration.D()
-	switch at := f.At.D(); {
-	case at < 0:
-		v.addf(p+".at", "must be >= 0, got %s", at)
-	case end > 0 && end <= maxDuration && at >= end:
-		v.addf(p+".at", "must be before the end of the main phase (duration %s), got %s", end, at)
-	}
-	if f.Kind == "partition" || f.Kind == "latency" {
-		switch d := f.Duration.D(); {
-		case d == 0:
-			v.addf(p+".duration", "required for %s: how long the fault holds, e.g. 10s", f.Kind)
-		case d < 0:
-			v.addf(p+".duration", "must be > 0, got %s", d)
-		}
-	}
-	if f.Kind == "kill" && f.RestartAfter < 0 {
-		v.addf(p+".restart_after", "must be >= 0, got %s", f.RestartAfter)
-	}
-	if f.Kind == "latency" {
-		lat := f.Latency.D()
-		latencyOK := lat > 0 && lat <= maxLatency
-		if !latencyOK {
-			v.addf(p+".latency", "must be > 0 and at most 60s, got %s", lat)
-		}
-		switch j := f.Jitter.D(); {
-		case j < 0:
-			v.addf(p+".jitter", "must be >= 0, got %s", j)
-		case latencyOK && j > lat:
-			v.addf(p+".jitter", "must be at most the latency (%s), got %s", lat, j)
-		}
-	}
-}
-
-// target checks a fault's target: a word the kind allows or a node name.
-func (v *validator) target(path, kind, target string) {
-	words := faultTargets[kind]
-	if slices.Contains(words, target) {
-		return
-	}
-	// With an invalid node count, check the form of a node name only; the
-	// count has its own problem.
-	nodes := v.s.Cluster.Nodes
-	if nodes < 1 || nodes > maxNodes {
-		nodes = maxNodes
-	}
-	if m := nodeRE.FindStringSubmatch(target); m != nil {
-		if k, _ := strconv.Atoi(m[1]); k <= nodes {
-			return
-		}
-	}
-	names := "n1"
-	if nodes > 1 {
-		names = fmt.Sprintf("n1..n%d", nodes)
-	}
-	if target == "" {
-		v.addf(path, "required; allowed: %s or a node name %s", strings.Join(words, ", "), names)
-		return
-	}
-	v.addf(path, "unknown target %q; allowed: %s or a node name %s", target, strings.Join(words, ", "), names)
 }
 
 func (v *validator) expect() {

@@ -31,7 +31,7 @@ func TestApplyDefaultsInGo(t *testing.T) {
 		Rate:      500, Timeout: dur("5s"), Drain: dur("30s"),
 	}, s.Workload)
 	require.Equal(t, scenarios.Fault{
-		Kind: "partition", Target: "random-one", Mode: "isolate-one", Clients: "cut",
+		Kind: "partition", Target: "random-one", Mode: "isolate-one", Clients: "cut", Direction: "both",
 		At: dur("10s"), Duration: dur("10s"),
 	}, s.Faults[0])
 }
@@ -46,7 +46,7 @@ func TestValidateInGo(t *testing.T) {
 	}{
 		{"fault field of another kind", func(s *scenarios.Scenario) {
 			s.Faults = []scenarios.Fault{{Kind: "kill", Latency: dur("5ms")}}
-		}, "faults[0].latency: not allowed for kind kill; fields of kill: target, at, restart_after"},
+		}, "faults[0].latency: not allowed for kind kill; fields of kill: target, nodes, at, every, start_jitter, restart_after"},
 		{"negative allowance", func(s *scenarios.Scenario) {
 			s.Expect["lost"] = scenarios.Allowance{Max: -1}
 		}, "expect.lost: must be a count >= 0 or allowed, got -1"},
@@ -55,7 +55,7 @@ func TestValidateInGo(t *testing.T) {
 		}, "expect.reordered: unknown anomaly kind; allowed: lost, unseen, unexpected, duplicate, inconsistent-offset"},
 		{"latency target for a partition", func(s *scenarios.Scenario) {
 			s.Faults[0].Target = "all-links"
-		}, `faults[0].target: unknown target "all-links"; allowed: one, random-one or a node name n1..n3`},
+		}, `faults[0].target: unknown target "all-links"; allowed: one, random-one, minority, random-minority, leader or a node name n1..n3`},
 		{"kill restarting before it kills", func(s *scenarios.Scenario) {
 			s.Faults = []scenarios.Fault{{Kind: "kill", RestartAfter: dur("-1s")}}
 		}, "faults[0].restart_after: must be >= 0, got -1s"},

@@ -65,6 +65,11 @@ func omit(name string, v reflect.Value, applies []string) bool {
 	if applies != nil && name != "kind" && !slices.Contains(applies, name) {
 		return true
 	}
+	// In a fault, a zero number or duration reads back the same as an
+	// absent one (every: 0s does not repeat), so only at is always written.
+	if applies != nil && name != "at" && v.IsZero() {
+		return true
+	}
 	switch v.Kind() {
 	case reflect.String, reflect.Slice, reflect.Map:
 		return v.Len() == 0

@@ -94,6 +94,9 @@ func Owned(pid int, dir string) bool {
 	if err != nil {
 		return false
 	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	dir = strings.TrimRight(filepath.Clean(dir), "/") + "/"
 	args := bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})
 	return bytes.Contains(args, []byte(dir))

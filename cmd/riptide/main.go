@@ -26,6 +26,7 @@ Usage:
   riptide check RUN_DIR        re-analyse a stored history, rewrite the reports
   riptide validate SCENARIO... load and validate scenarios, print every problem
   riptide list [-v] [NAME...]  the built-in catalog, or the files of NAME...
+  riptide clean [RUN_DIR...]   undo what killed runs left (default: ./riptide-runs/*)
 
 A SCENARIO is a file path or catalog:NAME, a built-in scenario.
 
@@ -50,6 +51,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return cmdValidate(args[1:], stdout, stderr)
 	case "list":
 		return cmdList(args[1:], stdout, stderr)
+	case "clean":
+		return cmdClean(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

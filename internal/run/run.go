@@ -10,11 +10,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/riptidechaos/riptide/checkers"
 	"github.com/riptidechaos/riptide/clusters"
+	"github.com/riptidechaos/riptide/clusters/nats"
 	"github.com/riptidechaos/riptide/history"
 	"github.com/riptidechaos/riptide/injectors"
 	"github.com/riptidechaos/riptide/reports"
@@ -80,6 +82,17 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*Outcome, e
 	if r.log == nil {
 		r.log = io.Discard
 	}
+	return r.runSafe(ctx)
+}
+
+// runSafe turns a panic of the runner into an error (exit 3) once the
+// deferred teardown has stopped every node and proxy and closed the journal.
+func (r *runner) runSafe(ctx context.Context) (out *Outcome, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("internal error (the cluster was torn down): %v\n%s", p, debug.Stack())
+		}
+	}()
 	return r.run(ctx)
 }
 
@@ -91,6 +104,7 @@ type runner struct {
 
 	mu       sync.Mutex
 	problems []string // harness errors, for results.json
+	tearOnce sync.Once
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -125,21 +139,25 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		return nil, fmt.Errorf("write resolved scenario: %w", err)
 	}
 	r.logf("scenario %s (seed %d), run directory %s", sc.Name, sc.Seed, dir)
+	// The heal journal exists before anything is launched, so that
+	// `riptide clean` finds every run that may have left something behind.
+	journal, err := injectors.CreateJournal(dir, sc.Cluster.Platform)
+	if err != nil {
+		return nil, err
+	}
 
 	// Prepare and launch.
 	began := time.Now()
 	cluster, err := r.launch(ctx)
 	if err != nil {
+		_ = journal.End()
 		return nil, interrupted(ctx, err)
 	}
-	// Teardown runs on every path from here, panics included.
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
-		defer cancel()
-		if err := cluster.Close(cctx); err != nil {
-			r.logf("teardown: %v", err)
-		}
-	}()
+	// Teardown runs on every path from here, panics included: it stops
+	// every node and proxy, which undoes any fault still on, and says so
+	// in the history and the journal.
+	var sched *injectors.Schedule
+	defer func() { r.teardown(cluster, sched, journal) }()
 	r.logf("cluster healthy in %s: %d link proxies", time.Since(began).Round(time.Millisecond), len(cluster.Net().Links()))
 
 	queue := &workloads.NATSQueue{Nodes: cluster.Nodes(), Stream: sc.Workload.Stream,
@@ -152,6 +170,9 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	}
 	steps, err := plan(sc, clusters.NodeNames(cluster.Nodes()))
 	if err != nil {
+		return nil, err
+	}
+	if err := injectors.WriteSchedule(dir, injectors.Planned(sc.Seed, sc.Duration.D(), steps)); err != nil {
 		return nil, err
 	}
 	cfg := workloads.QueueConfig{Stream: sc.Workload.Stream, Producers: sc.Workload.Producers,
@@ -168,8 +189,8 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		return nil, err
 	}
 	defer rec.Close()
-	sched := &injectors.Schedule{Steps: steps, Cluster: cluster, Recorder: rec,
-		Logf: func(format string, args ...any) { r.logf(format, args...) }}
+	sched = &injectors.Schedule{Steps: steps, Cluster: cluster, Recorder: rec, Journal: journal,
+		Leader: r.leader(cluster), Logf: func(format string, args ...any) { r.logf(format, args...) }}
 	r.logf("main phase: %s, %d producers at %.0f sends/s, %d consumers, %d faults",
 		sc.Duration.D(), cfg.Producers, cfg.Rate, cfg.Consumers, len(steps))
 	r.mainPhase(ctx, clients, sched, rec)
@@ -179,7 +200,10 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		r.heal(ctx, cluster, sched)
 		r.drain(ctx, queue, cfg, rec)
 	} else {
+		// Teardown now rather than in the defer, so that the stops of
+		// the faults it undid are in the history.
 		r.logf("interrupted: tearing down without heal or drain")
+		r.teardown(cluster, sched, journal)
 	}
 	if err := rec.Close(); err != nil {
 		return nil, fmt.Errorf("write history: %w", err)
@@ -204,15 +228,67 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 }
 
 // mainPhase runs the workload and the fault schedule together for the
-// scenario's duration, with a status line every few seconds.
+// scenario's duration, with a status line every few seconds. A panic in
+// any of them ends the main phase early and is reported as a harness
+// problem; the heal, the drain and the report still run.
 func (r *runner) mainPhase(ctx context.Context, clients *workloads.QueueRun, sched *injectors.Schedule, rec *history.Recorder) {
 	mctx, cancel := context.WithTimeout(ctx, r.sc.Duration.D())
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { r.problem(clients.Run(mctx, rec)) })
-	wg.Go(func() { r.problem(sched.Run(mctx, rec.Start())) })
-	wg.Go(func() { r.status(mctx, rec, sched) })
+	guard := func(what string, f func() error) func() {
+		return func() {
+			defer func() {
+				if p := recover(); p != nil {
+					r.problem(fmt.Errorf("%s panicked: %v\n%s", what, p, debug.Stack()))
+					cancel()
+				}
+			}()
+			r.problem(f())
+		}
+	}
+	wg.Go(guard("the workload", func() error { return clients.Run(mctx, rec) }))
+	wg.Go(guard("the fault schedule", func() error { return sched.Run(mctx, rec.Start()) }))
+	wg.Go(guard("the status line", func() error { r.status(mctx, rec, sched); return nil }))
 	wg.Wait()
+}
+
+// teardown stops every node and proxy, records the faults that this undid
+// and closes the heal journal. It runs on every path once the cluster is
+// up, and more than once is fine.
+func (r *runner) teardown(cluster liveCluster, sched *injectors.Schedule, journal *injectors.Journal) {
+	r.tearOnce.Do(func() {
+		cctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		defer cancel()
+		if err := cluster.Close(cctx); err != nil {
+			r.logf("teardown: %v", err)
+		}
+		if sched != nil {
+			if active := sched.Active(); len(active) > 0 {
+				r.logf("teardown undid faults %v", active)
+			}
+			if err := sched.TornDown("the cluster was torn down: every node and proxy stopped"); err != nil {
+				r.logf("teardown: %v", err)
+			}
+		}
+		// Faults applied but never registered (a panic mid-apply) end here too.
+		if err := journal.TornDown("the cluster was torn down: every node and proxy stopped"); err != nil {
+			r.logf("teardown: %v", err)
+		}
+		if err := journal.End(); err != nil {
+			r.logf("teardown: %v", err)
+		}
+	})
+}
+
+// leader names the workload stream's leader, for faults aimed at it.
+func (r *runner) leader(cluster liveCluster) func(context.Context) (string, error) {
+	switch r.sc.Cluster.System {
+	case "nats":
+		return func(ctx context.Context) (string, error) {
+			return nats.StreamLeader(ctx, cluster.Nodes(), r.sc.Workload.Stream)
+		}
+	}
+	return nil
 }
 
 func (r *runner) status(ctx context.Context, rec *history.Recorder, sched *injectors.Schedule) {

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/riptidechaos/riptide/clusters/process"
+	"github.com/riptidechaos/riptide/injectors"
+	"github.com/riptidechaos/riptide/internal/run"
+)
+
+// defaultRunsDir is where riptide run puts run directories by default, and
+// where riptide clean looks when it is given none.
+const defaultRunsDir = "riptide-runs"
+
+// cleanTimeout bounds the whole clean-up of one run directory.
+const cleanTimeout = time.Minute
+
+// A platformCleaner undoes, for one platform, what a run killed before its
+// teardown left behind: open lists the faults its heal journal shows as
+// still applied. It returns one line per thing it did.
+type platformCleaner func(ctx context.Context, dir string, open []injectors.JournalEntry) ([]string, error)
+
+// platformCleaners by cluster.platform, as the journal's begin line names it.
+var platformCleaners = map[string]platformCleaner{
+	"process": cleanProcess,
+}
+
+// cmdClean replays the heal journals of crashed runs: riptide clean
+// [RUN_DIR...], by default every run directory under ./riptide-runs.
+func cmdClean(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("clean", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dirs, err := parse(fs, args)
+	if err != nil {
+		return run.ExitHarness
+	}
+	if len(dirs) == 0 {
+		dirs, err = runDirs(defaultRunsDir)
+		if err != nil {
+			fmt.Fprintf(stderr, "riptide clean: %v\n", err)
+			return run.ExitHarness
+		}
+	}
+	status, cleaned := 0, 0
+	for _, dir := range dirs {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanTimeout)
+		lines, err := cleanRun(ctx, dir)
+		cancel()
+		for _, l := range lines {
+			fmt.Fprintf(stdout, "%s: %s\n", dir, l)
+		}
+		if len(lines) > 0 {
+			cleaned++
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "riptide clean: %s: %v\n", dir, err)
+			status = run.ExitHarness
+		}
+	}
+	fmt.Fprintf(stdout, "riptide clean: %d run directories checked, %d needed cleaning\n", len(dirs), cleaned)
+	return status
+}
+
+// runDirs lists the run directories under root.
+func runDirs(root string) ([]string, error) {
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join(root, e.Name()))
+		}
+	}
+	return dirs, nil
+}
+
+// cleanRun cleans one run directory and says what it did; a run that ended
+// cleanly needs nothing and gets no line.
+func cleanRun(ctx context.Context, dir string) ([]string, error) {
+	entries, err := injectors.ReadJournal(dir)
+	noJournal := errors.Is(err, fs.ErrNotExist)
+	if err != nil && !noJournal {
+		return nil, err
+	}
+	platform := "process"
+	for _, e := range entries {
+		if e.Event == injectors.EventBegin && e.Platform != "" {
+			platform = e.Platform
+		}
+	}
+	open := injectors.Unhealed(entries)
+	clean, ok := platformCleaners[platform]
+	if !ok {
+		return nil, fmt.Errorf("no cleaner for platform %q in this build of riptide", platform)
+	}
+	lines, err := clean(ctx, dir, open)
+	if noJournal || (injectors.Ended(entries) && len(open) == 0) {
+		return lines, err
+	}
+	ids := make([]string, len(open))
+	for i, e := range open {
+		ids[i] = e.ID
+	}
+	if merr := injectors.MarkCleaned(dir, ids, "undone by riptide clean after the harness died"); merr != nil {
+		return lines, errors.Join(err, merr)
+	}
+	if len(ids) > 0 {
+		lines = append(lines, fmt.Sprintf("faults %s marked cleaned in %s", strings.Join(ids, ", "), injectors.JournalFile))
+	} else {
+		lines = append(lines, "journal closed (the run ended without its teardown)")
+	}
+	return lines, err
+}
+
+// cleanProcess kills what a process-platform run left: frozen or running
+// nats-server processes, found by the journal's paused pids and the pid
+// files of nodes/*/, each checked to belong to the run directory. Toxics
+// and turned-off proxies lived in the harness's embedded Toxiproxy and died
+// with it; killed nodes need nothing.
+func cleanProcess(ctx context.Context, dir string, open []injectors.JournalEntry) ([]string, error) {
+	var (
+		lines []string
+		errs  []error
+	)
+	for _, e := range open {
+		for _, u := range e.Undo {
+			if u.Action != injectors.UndoPause || u.PID <= 0 {
+				continue
+			}
+			paused, killed, err := process.KillIfOwned(ctx, u.PID, dir)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("node %s: %w", u.Node, err))
+			} else if killed {
+				lines = append(lines, fmt.Sprintf("killed node %s (pid %d%s) left paused by fault %s", u.Node, u.PID, pausedNote(paused), e.ID))
+			}
+		}
+	}
+	left, err := process.KillLeftovers(ctx, dir)
+	errs = append(errs, err)
+	for _, l := range left {
+		lines = append(lines, fmt.Sprintf("killed leftover node %s (pid %d%s)", l.Node, l.PID, pausedNote(l.Paused)))
+	}
+	return lines, errors.Join(errs...)
+}
+
+func pausedNote(paused bool) string {
+	if paused {
+		return ", paused"
+	}
+	return ""
+}
