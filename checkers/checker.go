@@ -48,6 +48,9 @@ type Example struct {
 	Offset int64  `json:"offset,omitempty"`
 	// Producer is the process that sent Value, when known.
 	Producer *int `json:"producer,omitempty"`
+	// Node is the node the example is about (that served the send, or
+	// whose log lacks the value), when there is one.
+	Node string `json:"node,omitempty"`
 	// Ops are indices into the history.
 	Ops     []int64 `json:"ops,omitempty"`
 	Message string  `json:"message"`
@@ -138,16 +141,23 @@ type Summary struct {
 	Verdict Verdict      `json:"verdict"`
 	Reason  string       `json:"reason,omitempty"`
 	Counts  map[Kind]int `json:"counts"`
+	// Failing lists, in Kinds order, the kinds whose counts broke their
+	// allowance: what an expectations table should mark as failed.
+	Failing []Kind `json:"failing,omitempty"`
 }
 
 // Judge sets each result's verdict and reason and merges them. A kind whose
 // count is not allowed makes a result invalid when it is proof of a broken
 // guarantee, unknown otherwise (unseen); a checker that failed is unknown.
+// Counted kinds (recovered) never count against a result. A child kind
+// (lost-middle) is tolerated when its parent (lost) is allowed; a parent is
+// tolerated when each of its children present is allowed.
 func Judge(results []Result, allowed Allowed) Summary {
 	s := Summary{Verdict: Valid, Counts: make(map[Kind]int)}
 	for _, info := range Kinds {
 		s.Counts[info.Kind] = 0
 	}
+	failing := map[Kind]bool{}
 	var reasons []string
 	for i := range results {
 		r := &results[i]
@@ -157,18 +167,36 @@ func Judge(results []Result, allowed Allowed) Summary {
 			r.Verdict = Unknown
 			why = append(why, firstLine(r.Error))
 		}
+		bad := map[Kind]bool{}
 		for _, info := range Kinds {
 			n := r.Anomalies[info.Kind].Count
 			s.Counts[info.Kind] += n
-			if n == 0 || (allowed != nil && allowed(info.Kind, n)) {
+			if n == 0 || info.Counted || tolerated(*r, info, n, allowed) {
 				continue
 			}
+			bad[info.Kind] = true
+			failing[info.Kind] = true
 			v := Invalid
 			if !info.Proof {
 				v = Unknown
 			}
 			r.Verdict = Merge(r.Verdict, v)
-			why = append(why, fmt.Sprintf("%d %s", n, info.Kind))
+		}
+		for _, info := range Kinds {
+			if !bad[info.Kind] || bad[info.Parent] {
+				continue // a failing parent names its children
+			}
+			text := fmt.Sprintf("%d %s", r.Count(info.Kind), info.Kind)
+			var parts []string
+			for _, c := range children(info.Kind) {
+				if n := r.Count(c); n > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", n, c))
+				}
+			}
+			if len(parts) > 0 {
+				text += " (" + strings.Join(parts, ", ") + ")"
+			}
+			why = append(why, text)
 		}
 		r.Reason = strings.Join(why, ", ")
 		s.Verdict = Merge(s.Verdict, r.Verdict)
@@ -176,8 +204,42 @@ func Judge(results []Result, allowed Allowed) Summary {
 			reasons = append(reasons, r.Checker+": "+r.Reason)
 		}
 	}
+	for _, info := range Kinds {
+		if failing[info.Kind] {
+			s.Failing = append(s.Failing, info.Kind)
+		}
+	}
 	s.Reason = strings.Join(reasons, "; ")
 	return s
+}
+
+// tolerated says whether n anomalies of a kind are within what allowed
+// permits, counting the parent's allowance for a child and the children's
+// allowances for a parent.
+func tolerated(r Result, info KindInfo, n int, allowed Allowed) bool {
+	if allowed == nil {
+		return false
+	}
+	if allowed(info.Kind, n) {
+		return true
+	}
+	if info.Parent != "" {
+		return allowed(info.Parent, r.Count(info.Parent))
+	}
+	kids := children(info.Kind)
+	if len(kids) == 0 {
+		return false
+	}
+	sum := 0
+	for _, c := range kids {
+		nc := r.Count(c)
+		sum += nc
+		if nc > 0 && !allowed(c, nc) {
+			return false
+		}
+	}
+	// Only a parent fully split into allowed children is tolerated.
+	return sum == n
 }
 
 func firstLine(s string) string {

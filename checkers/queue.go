@@ -3,200 +3,486 @@ package checkers
 import (
 	"context"
 	"fmt"
-	"sort"
+	"math"
+	"slices"
 
 	"github.com/riptidechaos/riptide/history"
 )
 
-// Queue checks each stream of a queue workload: every acknowledged send is
-// read (lost / unseen), every read was sent (unexpected), every value sits
-// at one offset (duplicate) and every offset holds one value
-// (inconsistent-offset). Acknowledgements count as observations too: a send
+// Queue checks each stream of a queue workload for the stream anomalies, in
+// one pass over the history: lost (split by producer into prefix, middle and
+// postfix), unseen, unexpected, duplicate, inconsistent-offset,
+// aborted-read, nonmonotonic-send, nonmonotonic-poll, poll-skip,
+// lost-on-node, and the recovered sends it counts. docs/checkers.md states
+// the exact rule of each. Acknowledgements count as observations too: a send
 // acknowledged at offset 5 and read at offset 7 is a duplicate.
 type Queue struct{}
 
 func (Queue) Name() string { return "queue" }
 
-// send is what the history says about one value's send.
-type send struct {
-	process int
-	invoke  int64
-	done    int64 // index of the completion, -1 if none
-	typ     history.Type
-	offset  int64 // acknowledged offset, or NoOffset
+// sendState is what the history says about a value's send.
+type sendState uint8
+
+const (
+	notSent     sendState = iota // no client invoked a send of the value
+	sendPending                  // invoked, never completed (the run ended)
+	sendOK
+	sendFail
+	sendInfo
+)
+
+// qvalue is everything the queue checker keeps about one value of a
+// stream. It is 64 bytes: the checker keeps one per message.
+type qvalue struct {
+	invT, doneT int64
+	// off is the first offset the value was seen at (ack or read), offPos
+	// the op that showed it.
+	off    int64
+	ackOff int64
+	// nodes has bit i set when a per-node reader on node i returned it.
+	nodes                    uint64
+	offPos                   int32
+	invPos, donePos, readPos int32 // positions in the history; -1 if none
+	proc                     int32
+	node                     int16 // node that served the send; -1 unknown
+	state                    sendState
+	read                     bool
 }
 
-// observation is where a value or offset was seen first.
-type observation struct {
-	value  string
+// qstream is one stream's index.
+type qstream struct {
+	name string
+	id   int32
+	ids  valueIndex
+	vals store[qvalue]
+	offs offsetTable
+	// names holds values first seen in a read: nothing else spells them.
+	names     map[int32]string
+	conflicts map[int64]*offsetConflict
+	dups      map[int32]*valueOffsets
+	bounds    producerBounds
+	drain     drainState
+	nodeDone  map[int]nodeDrain // per-node reads that reached the end
+	readers   []*reader         // ordered readers, in order of first read
+	backs     []back
+	reads     int64
+	// readInfo is set once a read of the stream ended in info.
+	readInfo bool
+}
+
+type drainState struct {
+	ok     bool  // a drain reached the end of the stream
+	cut    bool  // a drain was cut short
+	pos    int32 // the drain op that decided it
 	offset int64
-	op     int64
 }
 
-type streamState struct {
-	sends     map[string]*send
-	order     []string // values in the order their sends were invoked
-	valueAt   map[int64]observation
-	offsetsOf map[string][]observation // distinct offsets per value
-	read      map[string]bool
-	drained   bool  // an ok drain reached the end of the stream
-	drainOp   int64 // the drain that decided it
+type nodeDrain struct {
+	pos    int32
+	offset int64
 }
 
-func newStreamState() *streamState {
-	return &streamState{
-		sends:     map[string]*send{},
-		valueAt:   map[int64]observation{},
-		offsetsOf: map[string][]observation{},
-		read:      map[string]bool{},
-		drainOp:   -1,
-	}
+// offsetConflict lists the distinct values seen at one offset.
+type offsetConflict struct {
+	vals []int32
+	poss []int32
+}
+
+// valueOffsets lists the distinct offsets one value was seen at.
+type valueOffsets struct {
+	offs []int64
+	poss []int32
+}
+
+// queueScan is one run of the queue checker.
+type queueScan struct {
+	h        []history.Op
+	streams  map[string]*qstream
+	list     []*qstream
+	procs    procTable
+	drainers map[int]bool
+	readers  map[readerKey]*reader
+	nodes    nodeIDs
+	// last caches the stream of the previous lookup: consecutive ops
+	// often share it.
+	last *qstream
 }
 
 func (Queue) Check(ctx context.Context, h []history.Op) Result {
 	var res Result
-	streams := map[string]*streamState{}
-	get := func(name string) *streamState {
-		st := streams[name]
-		if st == nil {
-			st = newStreamState()
-			streams[name] = st
-		}
-		return st
+	if len(h) >= math.MaxInt32 {
+		res.Error = fmt.Sprintf("history of %d ops is too large for the queue checker (at most %d)", len(h), math.MaxInt32-1)
+		return res
 	}
-	pair := history.Pairs(h)
-	for i, op := range h {
-		if i&0xffff == 0 && ctx.Err() != nil {
-			res.Error = ctx.Err().Error()
-			return res
-		}
-		if op.Process == history.NemesisProcess {
-			continue
-		}
-		switch {
-		case op.F == history.Send && op.Type == history.Invoke:
-			st := get(op.Stream)
-			if _, dup := st.sends[op.Value]; !dup {
-				st.order = append(st.order, op.Value)
-			}
-			s := &send{process: op.Process, invoke: op.Index, done: -1, typ: history.Invoke, offset: history.NoOffset}
-			if j := pair[i]; j >= 0 {
-				s.done, s.typ = h[j].Index, h[j].Type
-			}
-			st.sends[op.Value] = s
-		case op.F == history.Send && op.Type == history.OK:
-			st := get(op.Stream)
-			if s := st.sends[op.Value]; s != nil {
-				s.offset = op.Offset
-			}
-			st.observe(&res, op.Stream, op.Value, op.Offset, op.Index)
-		case (op.F == history.Poll || op.F == history.Drain) && op.Type == history.OK:
-			st := get(op.Stream)
-			for _, r := range op.Reads {
-				st.read[r.Value] = true
-				st.observe(&res, op.Stream, r.Value, r.Offset, op.Index)
-			}
-			if op.F == history.Drain {
-				st.drained, st.drainOp = true, op.Index
-			}
-		}
+	q := &queueScan{h: h, streams: map[string]*qstream{}, readers: map[readerKey]*reader{},
+		drainers: drainProcesses(h)}
+	if err := q.scan(ctx); err != nil {
+		res.Error = fmt.Sprintf("queue checker stopped: %v", err)
+		return res
 	}
-
-	names := make([]string, 0, len(streams))
-	for name := range streams {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var acked, reads, recovered int64
-	for _, name := range names {
-		st := streams[name]
-		reads += int64(len(st.read))
-		for _, v := range st.order {
-			s := st.sends[v]
-			if s.typ == history.OK {
-				acked++
-			}
-			if s.typ == history.Info && st.read[v] {
-				recovered++
-			}
-		}
-		st.checkSends(&res, name)
-		st.checkReads(&res, name)
-	}
-	res.Stats = map[string]int64{"acked": acked, "distinct-reads": reads, "recovered": recovered}
+	q.report(&res)
 	return res
 }
 
-// observe records value at offset, seen in op, and reports a second value
-// at the same offset.
-func (st *streamState) observe(res *Result, stream, value string, offset int64, op int64) {
-	if offset == history.NoOffset {
-		return
-	}
-	if prev, ok := st.valueAt[offset]; !ok {
-		st.valueAt[offset] = observation{value, offset, op}
-	} else if prev.value != value {
-		res.Add(InconsistentOffset, Example{
-			Stream: stream, Value: value, Offset: offset, Ops: []int64{prev.op, op},
-			Message: fmt.Sprintf("offset %d holds %q (op #%d) and %q (op #%d)", offset, prev.value, prev.op, value, op),
-		})
-	}
-	for _, o := range st.offsetsOf[value] {
-		if o.offset == offset {
-			return
+// drainProcesses lists the processes that performed a final drain: their
+// polls read the stream from its start, in order.
+func drainProcesses(h []history.Op) map[int]bool {
+	out := map[int]bool{}
+	for i := range h {
+		if h[i].F == history.Drain {
+			out[h[i].Process] = true
 		}
 	}
-	st.offsetsOf[value] = append(st.offsetsOf[value], observation{value, offset, op})
+	return out
 }
 
-// checkSends reports acknowledged values that no read returned.
-func (st *streamState) checkSends(res *Result, stream string) {
-	for _, v := range st.order {
-		s := st.sends[v]
-		if s.typ != history.OK || st.read[v] {
+func (q *queueScan) stream(name string) *qstream {
+	if q.last != nil && q.last.name == name {
+		return q.last
+	}
+	st := q.streams[name]
+	if st == nil {
+		st = &qstream{name: name, id: int32(len(q.list))}
+		q.streams[name] = st
+		q.list = append(q.list, st)
+	}
+	q.last = st
+	return st
+}
+
+func (q *queueScan) scan(ctx context.Context) error {
+	h := q.h
+	for i := range h {
+		if i&0xffff == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		op := &h[i]
+		if op.Process == history.NemesisProcess {
 			continue
 		}
-		p := s.process
-		ex := Example{Stream: stream, Value: v, Offset: s.offset, Producer: &p, Ops: []int64{s.invoke, s.done}}
-		if st.drained {
-			ex.Message = fmt.Sprintf("value %q sent by process %d, acknowledged at offset %d (op #%d), was never read; the drain (op #%d) reached the end of the stream",
-				v, p, s.offset, s.done, st.drainOp)
-			res.Add(Lost, ex)
-		} else {
-			ex.Message = fmt.Sprintf("value %q sent by process %d, acknowledged at offset %d (op #%d), was not read before the drain was cut short",
-				v, p, s.offset, s.done)
-			res.Add(Unseen, ex)
+		pos := int32(i)
+		switch op.F {
+		case history.Send:
+			q.send(op, pos)
+		case history.Poll, ReadNode:
+			q.poll(op, pos)
+		case history.Drain, DrainNode:
+			q.drainOp(op, pos)
 		}
+	}
+	// Sends still open when the history ends stay pending: their outcome
+	// is as unknown as an info's.
+	return nil
+}
+
+// value returns the id and record of value s in st, creating both.
+func (st *qstream) value(s string) (int32, *qvalue, bool) {
+	id, created := st.ids.id(s)
+	if created {
+		st.vals.add(qvalue{off: noOffset, ackOff: noOffset, offPos: -1, invPos: -1, donePos: -1,
+			readPos: -1, proc: -1, node: -1})
+	}
+	return id, st.vals.at(id), created
+}
+
+func (q *queueScan) send(op *history.Op, pos int32) {
+	open := q.procs.get(op.Process)
+	if op.Type == history.Invoke {
+		st := q.stream(op.Stream)
+		id, v, _ := st.value(op.Value)
+		*open = openOp{pos: pos + 1, stream: st.id, val: -1}
+		if v.state == notSent && v.invPos < 0 {
+			v.invPos, v.invT, v.proc, v.state = pos, int64(op.Time), int32(op.Process), sendPending
+			open.val = id
+		}
+		return
+	}
+	var (
+		st *qstream
+		id int32
+		v  *qvalue
+	)
+	if open.pos != 0 {
+		if open.val < 0 {
+			*open = openOp{} // a second send of one value: ignored
+			return
+		}
+		st, id = q.list[open.stream], open.val
+		v = st.vals.at(id)
+	} else {
+		// A completion without its invoke (a history cut at the start):
+		// take it at face value.
+		st = q.stream(op.Stream)
+		id, v, _ = st.value(op.Value)
+		if v.state != notSent {
+			return
+		}
+		v.invT, v.proc = int64(op.Time), int32(op.Process)
+	}
+	*open = openOp{}
+	v.donePos, v.doneT = pos, int64(op.Time)
+	if op.Node != "" {
+		v.node = int16(q.nodes.id(op.Node))
+	}
+	switch op.Type {
+	case history.OK:
+		v.state = sendOK
+		v.ackOff = op.Offset
+		st.observe(op.Offset, id, v, pos, false, 0)
+	case history.Fail:
+		v.state = sendFail
+	default:
+		v.state = sendInfo
 	}
 }
 
-// checkReads reports values read that were never sent, and values found at
-// more than one offset.
-func (st *streamState) checkReads(res *Result, stream string) {
-	values := make([]string, 0, len(st.offsetsOf))
-	for v := range st.offsetsOf {
-		values = append(values, v)
+func (q *queueScan) poll(op *history.Op, pos int32) {
+	open := q.procs.get(op.Process)
+	if op.Type == history.Invoke {
+		*open = openOp{pos: pos + 1}
+		return
 	}
-	sort.Strings(values)
-	for _, v := range values {
-		obs := st.offsetsOf[v]
-		if _, sent := st.sends[v]; !sent {
-			res.Add(Unexpected, Example{Stream: stream, Value: v, Offset: obs[0].offset, Ops: []int64{obs[0].op},
-				Message: fmt.Sprintf("value %q read at offset %d (op #%d) was never sent", v, obs[0].offset, obs[0].op)})
+	*open = openOp{}
+	if op.Type == history.Info {
+		q.stream(op.Stream).readInfo = true
+	}
+	r := q.reader(op)
+	if op.Type != history.OK {
+		if r != nil {
+			r.resubscribe()
 		}
-		if len(obs) > 1 {
-			ops := make([]int64, len(obs))
-			offsets := make([]int64, len(obs))
-			for i, o := range obs {
-				ops[i], offsets[i] = o.op, o.offset
-			}
-			ex := Example{Stream: stream, Value: v, Offset: obs[1].offset, Ops: ops,
-				Message: fmt.Sprintf("value %q is at offsets %v", v, offsets)}
-			if s := st.sends[v]; s != nil {
-				p := s.process
-				ex.Producer = &p
-			}
-			res.Add(Duplicate, ex)
+		return
+	}
+	if len(op.Reads) == 0 {
+		return
+	}
+	st := q.stream(op.Stream)
+	var nodeBit uint64
+	if op.F == ReadNode && op.Node != "" {
+		if n := q.nodes.id(op.Node); n < 64 {
+			nodeBit = 1 << n
 		}
 	}
+	for _, rd := range op.Reads {
+		id, v, created := st.value(rd.Value)
+		if created {
+			if st.names == nil {
+				st.names = map[int32]string{}
+			}
+			st.names[id] = rd.Value
+		}
+		st.observe(rd.Offset, id, v, pos, true, nodeBit)
+		v.nodes |= nodeBit
+		if !v.read {
+			v.read, v.readPos = true, pos
+			if v.state != notSent {
+				st.bounds.note(producerOf(rd.Value, v))
+			}
+		}
+		if r != nil {
+			r.read(st, rd.Offset, pos)
+		}
+	}
+	st.reads += int64(len(op.Reads))
+}
+
+func (q *queueScan) drainOp(op *history.Op, pos int32) {
+	open := q.procs.get(op.Process)
+	if op.Type == history.Invoke {
+		*open = openOp{pos: pos + 1}
+		return
+	}
+	*open = openOp{}
+	st := q.stream(op.Stream)
+	if op.F == DrainNode {
+		if op.Type == history.OK && op.Node != "" {
+			n := q.nodes.id(op.Node)
+			if st.nodeDone == nil {
+				st.nodeDone = map[int]nodeDrain{}
+			}
+			st.nodeDone[n] = nodeDrain{pos: pos, offset: op.Offset}
+			if r := q.readers[readerKey{process: op.Process, stream: st.id, node: n}]; r != nil {
+				r.finish(op.Offset, pos)
+			}
+		}
+		return
+	}
+	if op.Type == history.OK && op.Offset != noOffset {
+		if r := q.readers[readerKey{process: op.Process, stream: st.id, node: -1}]; r != nil {
+			r.finish(op.Offset, pos)
+		}
+	}
+	switch {
+	case op.Type == history.OK && !st.drain.ok:
+		st.drain = drainState{ok: true, pos: pos, offset: op.Offset}
+	case op.Type != history.OK && !st.drain.ok:
+		st.drain = drainState{cut: true, pos: pos, offset: op.Offset}
+	}
+}
+
+// observe records that value id sits at offset o, as op pos showed, and
+// notes a second value at one offset or a second offset for one value.
+func (st *qstream) observe(o int64, id int32, v *qvalue, pos int32, read bool, nodeBit uint64) {
+	if o == noOffset {
+		return
+	}
+	r := st.offs.ref(o, true)
+	switch r.val {
+	case 0:
+		r.val, r.pos = id+1, pos
+		st.offs.note(o)
+	case id + 1:
+	default:
+		st.conflict(o, r, id, pos)
+	}
+	if read {
+		if r.readPos == 0 {
+			r.readPos = pos + 1
+		}
+		r.nodes |= nodeBit
+	}
+	switch v.off {
+	case noOffset:
+		v.off, v.offPos = o, pos
+	case o:
+	default:
+		st.duplicate(id, v, o, pos)
+	}
+}
+
+func (st *qstream) conflict(o int64, r *obsRef, id int32, pos int32) {
+	if st.conflicts == nil {
+		st.conflicts = map[int64]*offsetConflict{}
+	}
+	c := st.conflicts[o]
+	if c == nil {
+		c = &offsetConflict{vals: []int32{r.val - 1}, poss: []int32{r.pos}}
+		st.conflicts[o] = c
+	}
+	if !slices.Contains(c.vals, id) {
+		c.vals = append(c.vals, id)
+		c.poss = append(c.poss, pos)
+	}
+}
+
+func (st *qstream) duplicate(id int32, v *qvalue, o int64, pos int32) {
+	if st.dups == nil {
+		st.dups = map[int32]*valueOffsets{}
+	}
+	d := st.dups[id]
+	if d == nil {
+		d = &valueOffsets{offs: []int64{v.off}, poss: []int32{v.offPos}}
+		st.dups[id] = d
+	}
+	if !slices.Contains(d.offs, o) {
+		d.offs = append(d.offs, o)
+		d.poss = append(d.poss, pos)
+	}
+}
+
+// name spells value id of st.
+func (q *queueScan) name(st *qstream, id int32) string {
+	if s, ok := st.names[id]; ok {
+		return s
+	}
+	v := st.vals.at(id)
+	if v.invPos >= 0 {
+		return q.h[v.invPos].Value
+	}
+	if v.donePos >= 0 {
+		return q.h[v.donePos].Value
+	}
+	return fmt.Sprintf("value#%d", id)
+}
+
+// idx is the op index of the op at position pos.
+func (q *queueScan) idx(pos int32) int64 {
+	if pos < 0 {
+		return -1
+	}
+	return q.h[pos].Index
+}
+
+// ops lists the op indices of the given positions, skipping missing ones.
+func (q *queueScan) ops(pos ...int32) []int64 {
+	out := make([]int64, 0, len(pos))
+	for _, p := range pos {
+		if p >= 0 {
+			out = append(out, q.h[p].Index)
+		}
+	}
+	return out
+}
+
+// nodeName is the name of node id n ("" if unknown).
+func (q *queueScan) nodeName(n int) string {
+	if n < 0 || n >= len(q.nodes.names) {
+		return ""
+	}
+	return q.nodes.names[n]
+}
+
+// example starts an example about value id of st.
+func (q *queueScan) example(st *qstream, id int32) Example {
+	v := st.vals.at(id)
+	ex := Example{Stream: st.name, Value: q.name(st, id), Offset: v.off}
+	if v.ackOff != noOffset {
+		ex.Offset = v.ackOff
+	}
+	if v.proc >= 0 && v.state != notSent {
+		p := int(v.proc)
+		ex.Producer = &p
+	}
+	ex.Node = q.nodeName(int(v.node))
+	return ex
+}
+
+func (q *queueScan) report(res *Result) {
+	order := slices.Clone(q.list)
+	slices.SortFunc(order, func(a, b *qstream) int {
+		switch {
+		case a.name < b.name:
+			return -1
+		case a.name > b.name:
+			return 1
+		}
+		return 0
+	})
+	var c counts
+	for _, st := range order {
+		q.reportValues(res, st, &c)
+		q.reportConflicts(res, st)
+		q.reportSendOrder(res, st)
+		q.reportReaders(res, st)
+		c.reads += st.reads
+	}
+	res.Stats = map[string]int64{
+		"streams":        int64(len(q.list)),
+		"sends":          c.sends,
+		"acked":          c.acked,
+		"failed":         c.failed,
+		"indeterminate":  c.indeterminate,
+		"reads":          c.reads,
+		"distinct-reads": c.distinctReads,
+		"recovered":      c.recovered,
+		"ordered-readers": func() int64 {
+			n := 0
+			for _, st := range q.list {
+				n += len(st.readers)
+			}
+			return int64(n)
+		}(),
+	}
+}
+
+// counts are the totals that go into Stats.
+type counts struct {
+	sends, acked, failed, indeterminate, reads, distinctReads, recovered int64
+}
+
+func fmtTime(t int64) string {
+	if t == infinity {
+		return "never"
+	}
+	return fmtDuration(t)
 }

@@ -1,0 +1,89 @@
+package checkers
+
+import (
+	"fmt"
+
+	"github.com/riptidechaos/riptide/history"
+)
+
+// Per-node reads. A workload that reads each node's copy of a stream
+// separately (to catch a node whose log diverged) records them with these
+// operation names; riptide's history package does not define them yet.
+const (
+	// ReadNode reads a batch from one node's copy of Stream, in offset
+	// order from the start of the log. Node names the node the reader is
+	// bound to; an ok ReadNode carries Reads, a fail or info one is a
+	// re-subscribe (the next read may resume anywhere).
+	ReadNode history.F = "read-node"
+	// DrainNode ends a per-node read of Stream on Node: ok (with Offset =
+	// the node's last offset) when the reader reached the end of that
+	// node's log, info when it was cut short. Only a node with an ok
+	// DrainNode is judged for lost-on-node.
+	DrainNode history.F = "drain-node"
+)
+
+// reportLostOnNode reports value id of st, which some read returned, for
+// each node in nodes (those whose per-node read reached the end of their
+// log) that does not hold it.
+func (q *queueScan) reportLostOnNode(res *Result, st *qstream, id int32, v *qvalue, nodes []int) {
+	var holder int = -1
+	for n := range 64 {
+		if v.nodes&(1<<n) != 0 {
+			holder = n
+			break
+		}
+	}
+	for _, n := range nodes {
+		if n < 64 && v.nodes&(1<<n) != 0 {
+			continue
+		}
+		done := st.nodeDone[n]
+		ex := q.example(st, id)
+		ex.Node = q.nodeName(n)
+		ex.Ops = q.ops(v.invPos, v.donePos, v.readPos, done.pos)
+		where := fmt.Sprintf("read at offset %d (op #%d)", v.off, q.idx(v.readPos))
+		if holder >= 0 {
+			where += " and held by node " + q.nodeName(holder)
+		}
+		ex.Message = fmt.Sprintf("value %q was %s, but node %s's read reached the end of its log at offset %d (op #%d) without it",
+			ex.Value, where, ex.Node, done.offset, q.idx(done.pos))
+		res.Add(LostOnNode, ex)
+	}
+}
+
+// reportConflicts reports values seen at several offsets (duplicate) and
+// offsets seen with several values (inconsistent-offset).
+func (q *queueScan) reportConflicts(res *Result, st *qstream) {
+	for _, id := range sortedKeys(st.dups) {
+		d := st.dups[id]
+		ex := q.example(st, id)
+		ex.Offset = d.offs[1]
+		ex.Ops = q.ops(d.poss...)
+		ex.Message = fmt.Sprintf("value %q is at offsets %s", ex.Value, listAt(d.offs, d.poss, q))
+		res.Add(Duplicate, ex)
+	}
+	for _, o := range sortedKeys(st.conflicts) {
+		c := st.conflicts[o]
+		ex := Example{Stream: st.name, Offset: o, Value: q.name(st, c.vals[1]), Ops: q.ops(c.poss...)}
+		parts := ""
+		for i, id := range c.vals {
+			if i > 0 {
+				parts += " and "
+			}
+			parts += fmt.Sprintf("%q (op #%d)", q.name(st, id), q.idx(c.poss[i]))
+		}
+		ex.Message = fmt.Sprintf("offset %d holds %s", o, parts)
+		res.Add(InconsistentOffset, ex)
+	}
+}
+
+func listAt(offs []int64, poss []int32, q *queueScan) string {
+	s := ""
+	for i, o := range offs {
+		if i > 0 {
+			s += " and "
+		}
+		s += fmt.Sprintf("%d (op #%d)", o, q.idx(poss[i]))
+	}
+	return s
+}

@@ -1,0 +1,328 @@
+package checkers
+
+import (
+	"math"
+	"slices"
+
+	"github.com/riptidechaos/riptide/history"
+)
+
+// The checkers index histories of millions of operations. These containers
+// keep that cheap: values are looked up by an integer key when they have the
+// workload's "W-N" form, and per-value and per-offset records live in
+// fixed-size chunks, so growing never copies (allocation stays close to what
+// is kept).
+
+const (
+	chunkBits = 12
+	chunkSize = 1 << chunkBits
+	chunkMask = chunkSize - 1
+)
+
+// store is an append-only vector of T in fixed-size chunks.
+type store[T any] struct {
+	chunks [][]T
+	n      int32
+}
+
+func (s *store[T]) add(v T) int32 {
+	if int(s.n)>>chunkBits == len(s.chunks) {
+		s.chunks = append(s.chunks, make([]T, 0, chunkSize))
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	*c = append(*c, v)
+	s.n++
+	return s.n - 1
+}
+
+func (s *store[T]) at(i int32) *T { return &s.chunks[i>>chunkBits][i&chunkMask] }
+
+func (s *store[T]) len() int32 { return s.n }
+
+// valueKey packs a value of the form "W-N" (decimal, no sign, no leading
+// zeros, W < 2^31, N < 2^32) into one integer. ok is false for anything
+// else, which then goes through a string map: the packing must be
+// one-to-one, so "07-1" is not "7-1".
+func valueKey(s string) (key uint64, ok bool) {
+	var w, n uint64
+	i := 0
+	w, i, ok = decimal(s, i, math.MaxInt32)
+	if !ok || i >= len(s) || s[i] != '-' {
+		return 0, false
+	}
+	n, i, ok = decimal(s, i+1, math.MaxUint32)
+	if !ok || i != len(s) {
+		return 0, false
+	}
+	return w<<32 | n, true
+}
+
+// decimal reads a canonical decimal number at s[i:] up to max.
+func decimal(s string, i int, max uint64) (v uint64, next int, ok bool) {
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		v = v*10 + uint64(s[i]-'0')
+		if v > max {
+			return 0, i, false
+		}
+		i++
+	}
+	if i == start || (s[start] == '0' && i-start > 1) {
+		return 0, i, false
+	}
+	return v, i, true
+}
+
+// valueIndex gives the values of one stream dense ids in order of first
+// appearance, so that output built by walking ids is deterministic.
+type valueIndex struct {
+	byKey  map[uint64]int32
+	byName map[string]int32
+	next   int32
+}
+
+// id returns the id of value s, creating it when new.
+func (x *valueIndex) id(s string) (id int32, created bool) {
+	if k, ok := valueKey(s); ok {
+		if x.byKey == nil {
+			x.byKey = make(map[uint64]int32, 1024)
+		}
+		if id, ok := x.byKey[k]; ok {
+			return id, false
+		}
+		x.byKey[k] = x.next
+	} else {
+		if x.byName == nil {
+			x.byName = make(map[string]int32)
+		}
+		if id, ok := x.byName[s]; ok {
+			return id, false
+		}
+		x.byName[s] = x.next
+	}
+	x.next++
+	return x.next - 1, true
+}
+
+// obsRef is the first value seen at an offset.
+type obsRef struct {
+	val int32 // value id + 1; 0 when nothing was seen at the offset
+	pos int32 // position in the history of the op that showed it
+	// readPos is the position + 1 of the first read that returned this
+	// offset; 0 when only an ack showed it.
+	readPos int32
+	// reported marks an offset whose conflict was already reported.
+	reported bool
+	// nodes has bit i set when a per-node reader on node i returned it.
+	nodes uint64
+}
+
+// offsetTable maps the offsets of one stream to what was seen there. Offsets
+// are dense for the logs riptide tests, so they index chunks directly; far
+// or negative offsets (a corrupt history) go to a map.
+type offsetTable struct {
+	dense  [][]obsRef
+	sparse map[int64]*obsRef
+	// min and max are the smallest and largest offsets with a value.
+	min, max int64
+	any      bool
+}
+
+// maxDense bounds how far past the known offsets the chunks may grow for
+// one new offset, so that a forged offset of 2^40 costs a map entry, not
+// terabytes.
+const maxDenseJump = 1 << 20
+
+func (t *offsetTable) ref(o int64, create bool) *obsRef {
+	// An offset that once went to the map stays there, even after the
+	// chunks grow to cover it.
+	if t.sparse != nil {
+		if r, ok := t.sparse[o]; ok {
+			return r
+		}
+	}
+	if o >= 0 && o < math.MaxInt32 {
+		c := int(o >> chunkBits)
+		if c < len(t.dense) && t.dense[c] != nil {
+			return &t.dense[c][o&chunkMask]
+		}
+		if !create {
+			return nil
+		}
+		if c < len(t.dense) || c <= len(t.dense)+maxDenseJump>>chunkBits {
+			for len(t.dense) <= c {
+				t.dense = append(t.dense, nil)
+			}
+			t.dense[c] = make([]obsRef, chunkSize)
+			return &t.dense[c][o&chunkMask]
+		}
+	}
+	if !create {
+		return nil
+	}
+	if t.sparse == nil {
+		t.sparse = make(map[int64]*obsRef)
+	}
+	r := &obsRef{}
+	t.sparse[o] = r
+	return r
+}
+
+// get returns what was seen at o (the zero obsRef when nothing).
+func (t *offsetTable) get(o int64) obsRef {
+	if r := t.ref(o, false); r != nil {
+		return *r
+	}
+	return obsRef{}
+}
+
+// note widens [min, max] to cover o.
+func (t *offsetTable) note(o int64) {
+	if !t.any {
+		t.min, t.max, t.any = o, o, true
+		return
+	}
+	t.min = min(t.min, o)
+	t.max = max(t.max, o)
+}
+
+// each calls f for every offset with a value, in increasing order when up,
+// decreasing otherwise, until f returns false.
+func (t *offsetTable) each(up bool, f func(o int64, r *obsRef) bool) {
+	t.walk(math.MinInt64, math.MaxInt64, up, f)
+}
+
+// inRange calls f for every offset with a value in (lo, hi), increasing,
+// until f returns false.
+func (t *offsetTable) inRange(lo, hi int64, f func(o int64, r *obsRef) bool) {
+	if hi == math.MinInt64 || lo >= hi-1 {
+		return
+	}
+	t.walk(lo+1, hi-1, true, f)
+}
+
+// walk visits the offsets with a value in [lo, hi], merging the chunks with
+// the map.
+func (t *offsetTable) walk(lo, hi int64, up bool, f func(o int64, r *obsRef) bool) {
+	if !t.any {
+		return
+	}
+	lo, hi = max(lo, t.min), min(hi, t.max)
+	if lo > hi {
+		return
+	}
+	var sparse []int64
+	for o := range t.sparse {
+		if o >= lo && o <= hi {
+			sparse = append(sparse, o)
+		}
+	}
+	slices.Sort(sparse)
+	denseEnd := int64(len(t.dense)) << chunkBits // one past the chunks
+	dlo, dhi := max(lo, 0), min(hi, denseEnd-1)
+	if up {
+		si := 0
+		for o := dlo; o <= dhi; o++ {
+			c := t.dense[o>>chunkBits]
+			if c == nil {
+				o |= chunkMask
+				continue
+			}
+			for si < len(sparse) && sparse[si] < o {
+				if !f(sparse[si], t.sparse[sparse[si]]) {
+					return
+				}
+				si++
+			}
+			if r := &c[o&chunkMask]; r.val != 0 && !f(o, r) {
+				return
+			}
+		}
+		for ; si < len(sparse); si++ {
+			if !f(sparse[si], t.sparse[sparse[si]]) {
+				return
+			}
+		}
+		return
+	}
+	si := len(sparse) - 1
+	for o := dhi; o >= dlo; o-- {
+		c := t.dense[o>>chunkBits]
+		if c == nil {
+			o &^= chunkMask
+			continue
+		}
+		for si >= 0 && sparse[si] > o {
+			if !f(sparse[si], t.sparse[sparse[si]]) {
+				return
+			}
+			si--
+		}
+		if r := &c[o&chunkMask]; r.val != 0 && !f(o, r) {
+			return
+		}
+	}
+	for ; si >= 0; si-- {
+		if !f(sparse[si], t.sparse[sparse[si]]) {
+			return
+		}
+	}
+}
+
+// nodeIDs numbers node names in order of first appearance.
+type nodeIDs struct {
+	ids   map[string]int
+	names []string
+}
+
+func (n *nodeIDs) id(name string) int {
+	if id, ok := n.ids[name]; ok {
+		return id
+	}
+	if n.ids == nil {
+		n.ids = make(map[string]int)
+	}
+	n.ids[name] = len(n.names)
+	n.names = append(n.names, name)
+	return len(n.names) - 1
+}
+
+// procTable tracks, per process, the operation it has in flight.
+type procTable struct {
+	dense  []openOp
+	sparse map[int]*openOp
+}
+
+// openOp is an invoke waiting for its completion.
+type openOp struct {
+	pos    int32 // position of the invoke + 1; 0 when none is open
+	stream int32
+	val    int32
+}
+
+const maxDenseProcess = 1 << 20
+
+func (p *procTable) get(process int) *openOp {
+	if process >= 0 && process < maxDenseProcess {
+		for len(p.dense) <= process {
+			p.dense = append(p.dense, openOp{})
+		}
+		return &p.dense[process]
+	}
+	if r, ok := p.sparse[process]; ok {
+		return r
+	}
+	if p.sparse == nil {
+		p.sparse = make(map[int]*openOp)
+	}
+	r := &openOp{}
+	p.sparse[process] = r
+	return r
+}
+
+// infinity stands for the return time of an operation that never returned
+// (info or still pending): it may take effect at any later time.
+const infinity = math.MaxInt64
+
+// noOffset is history.NoOffset under a shorter name.
+const noOffset = history.NoOffset
