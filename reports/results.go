@@ -1,6 +1,8 @@
-// Package reports turns a checked run into files people and pipelines read:
-// results.json, report.html (self-contained: embedded template, inline CSS,
-// no network) and, later, junit.xml and summary.md.
+// Package reports turns a checked run into the files people and pipelines
+// read: results.json (machine-readable), report.html (one self-contained
+// page: embedded template, inline CSS, JS and SVG, no network), junit.xml and
+// summary.md (for CI), and decides the exit status a pipeline acts on.
+// Write is the entry point.
 package reports
 
 import (

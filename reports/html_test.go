@@ -1,0 +1,114 @@
+package reports_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/riptidechaos/riptide/checkers"
+	"github.com/riptidechaos/riptide/history"
+	"github.com/riptidechaos/riptide/reports"
+)
+
+func render(t *testing.T, dir string, r *reports.Results, h []history.Op) string {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, reports.RenderHTML(&buf, dir, r, h, reports.HTMLOptions{}))
+	return buf.String()
+}
+
+func TestReportIsSelfContained(t *testing.T) {
+	h := synthetic(2000, 10*time.Second)
+	page := render(t, "", resultsFor(t, fixtureScenario("offline"), h), h)
+	// Nothing is fetched: no external script, stylesheet, font or image.
+	for _, re := range []string{`(?i)<script[^>]+src=`, `(?i)<link[^>]+href=`, `(?i)@import`, `(?i)url\(\s*['"]?https?:`, `(?i)<img`, `(?i)src=["']?https?:`} {
+		assert.NotRegexp(t, regexp.MustCompile(re), page)
+	}
+	assertHas(t, page, "<svg", "charts are inline SVG")
+}
+
+func TestReportShowsTheRun(t *testing.T) {
+	h := synthetic(4000, 20*time.Second)
+	r := resultsFor(t, fixtureScenario("shown"), h)
+	page := render(t, "", r, h)
+	for _, want := range []string{
+		`class="banner valid"`, "Every expectation held",
+		"nats 2.12.1", "3 on process", // scenario facts
+		"f1 kill", "f2 partition clients=cut mode=isolate-one", "f3 latency jitter=10ms latency=50ms", // fault bars
+		`class="band k0"`, "acknowledged sends/s", "p99", // charts with fault bands
+		"heal and drain →", // the phase after the main one
+	} {
+		assertHas(t, page, want)
+	}
+	// The lanes are the nodes, then the untargeted faults.
+	lanes := regexp.MustCompile(`<div class="gutter" title="([^"]+)">`).FindAllStringSubmatch(page, -1)
+	var names []string
+	for _, l := range lanes {
+		names = append(names, l[1])
+	}
+	assert.Equal(t, []string{"n1", "n2", "n3", "all links"}, names)
+	assertAbsent(t, page, "Availability around each fault", "no windows, no table")
+}
+
+func TestReportRendersEveryKindTheCheckersList(t *testing.T) {
+	h := loadHistory(t, "lost-bad.jsonl")
+	r := resultsFor(t, fixtureScenario("kinds"), h)
+	page := render(t, "", r, h)
+	for _, k := range checkers.Kinds {
+		assertHas(t, page, "<code>"+string(k.Kind)+"</code>", "kind %s", k.Kind)
+	}
+	assertHas(t, page, `id="kind-lost"`)
+	assertHas(t, page, `class="banner invalid"`)
+	assertHas(t, page, `href="#op-3"`, "example ops link into the table")
+}
+
+func TestReportRendersAvailabilityWindows(t *testing.T) {
+	h := synthetic(2000, 10*time.Second)
+	r := resultsFor(t, fixtureScenario("windows"), h)
+	r.Checkers = append(r.Checkers, checkers.Result{Checker: "availability", Verdict: checkers.Valid,
+		Windows: []checkers.FaultWindow{{ID: "f2", Kind: "partition", Targets: []string{"n2"},
+			Start: 4 * time.Second, End: 5500 * time.Millisecond,
+			Before: checkers.WindowStats{Acked: 300, AckedPerSec: 200, P50: 2 * time.Millisecond, P99: 9 * time.Millisecond},
+			During: checkers.WindowStats{Acked: 15, AckedPerSec: 10, P50: 40 * time.Millisecond, P99: 3 * time.Second},
+			After:  checkers.WindowStats{Acked: 290, AckedPerSec: 195, P50: 2 * time.Millisecond, P99: 11 * time.Millisecond}}}})
+	page := render(t, "", r, h)
+	assertHas(t, page, "Availability around each fault")
+	assertHas(t, page, "200 → <b>10.0</b> → 195")
+	assertHas(t, page, "9ms → <b>3s</b> → 11ms")
+	assertHas(t, page, `<tr class="drop">`, "a fault that halved throughput is marked")
+}
+
+func TestReportLinksPorcupineFilesAndLogs(t *testing.T) {
+	h := loadHistory(t, "lost-bad.jsonl")
+	r := resultsFor(t, fixtureScenario("links"), h)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "porcupine-orders.html"), []byte("<html></html>"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "nodes", "n2"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nodes", "n2", "node.log"),
+		[]byte("[7] [INF] ready\n[7] [ERR] JetStream out of storage\n[7] [INF] bye\n"), 0o644))
+	page := render(t, dir, r, h)
+	assertHas(t, page, `<a href="porcupine-orders.html">stream <code>orders</code></a>`)
+	assertHas(t, page, `<a href="nodes/n2/node.log">`)
+	assertHas(t, page, "[7] [ERR] JetStream out of storage</pre>", "error lines are quoted")
+	assert.Equal(t, 2, strings.Count(page, "no log"), "n1 and n3 have none")
+}
+
+func TestWriteHTMLReadsTheHistoryFromTheRunDirectory(t *testing.T) {
+	h := loadHistory(t, "lost-bad.jsonl")
+	r := resultsFor(t, fixtureScenario("compat"), h)
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "histories", "lost-bad.jsonl"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "history.jsonl"), b, 0o644))
+	require.NoError(t, reports.WriteHTML(dir, r))
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	require.NoError(t, err)
+	assertHas(t, string(page), `id="ops-data"`, "the operation table is there")
+}

@@ -1,0 +1,221 @@
+package reports
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/riptidechaos/riptide/checkers"
+	"github.com/riptidechaos/riptide/history"
+)
+
+// DefaultTableRows bounds the operations embedded in report.html. About 100
+// bytes a row, it keeps the file of a 1M-op run well under 10 MB; the full
+// history stays in history.jsonl.
+const DefaultTableRows = 40_000
+
+// Reads shown per poll in the table: a batch can hold thousands of messages,
+// and all of them would dwarf the rest of the report.
+const (
+	tableReads   = 4
+	exampleReads = 200
+)
+
+// Context kept around each op of an anomaly example, so that a reader who
+// follows its link sees what the process did just before and after.
+const exampleContext = 5
+
+// sampleBlock is the length of the contiguous runs the even sample is made
+// of: a run of neighbouring operations reads better than isolated ones.
+const sampleBlock = 25
+
+// sample picks the positions of h to embed, in increasing order. Every fault
+// op, every op of an anomaly example (with its invoke or completion and a
+// few neighbours) is always kept, so that the report's links resolve; failed
+// and unknown operations come next, and the rest of the budget is an even
+// sample of contiguous blocks.
+func sample(h []history.Op, pos func(int64) (int, bool), results []checkers.Result, budget int) (keep []int, examples map[int]bool) {
+	examples = make(map[int]bool)
+	for _, r := range results {
+		for _, a := range r.Anomalies {
+			for _, ex := range a.Examples {
+				refs := ex.Ops
+				// Operations a message names ("the drain (op #9)") are
+				// links in the report too.
+				for _, m := range opRef.FindAllStringSubmatch(ex.Message, -1) {
+					if idx, err := strconv.ParseInt(m[1], 10, 64); err == nil {
+						refs = append(refs[:len(refs):len(refs)], idx)
+					}
+				}
+				for _, idx := range refs {
+					if i, ok := pos(idx); ok {
+						examples[i] = true
+					}
+				}
+			}
+		}
+	}
+	if len(h) <= budget {
+		keep = make([]int, len(h))
+		for i := range keep {
+			keep[i] = i
+		}
+		return keep, examples
+	}
+	pair := history.Pairs(h)
+	mark := make([]bool, len(h))
+	n := 0
+	add := func(i int) {
+		if i >= 0 && i < len(h) && !mark[i] {
+			mark[i] = true
+			n++
+		}
+	}
+	for i, op := range h {
+		if op.Fault != nil || op.Process == history.NemesisProcess {
+			add(i)
+		}
+	}
+	for i := range examples {
+		for j := i - exampleContext; j <= i+exampleContext; j++ {
+			add(j)
+		}
+		add(pair[i])
+	}
+	// Failures and unknown outcomes cluster around faults: they are what a
+	// reader of the table looks for, so they come before the even sample.
+	for i, op := range h {
+		if n >= budget*2/5 {
+			break
+		}
+		if op.Type == history.Fail || op.Type == history.Info {
+			add(i)
+			add(pair[i])
+		}
+	}
+	if rest := budget - n; rest > 0 {
+		blocks := rest / sampleBlock
+		if blocks < 1 {
+			blocks = 1
+		}
+		stride := len(h) / blocks
+		for b := 0; b < blocks; b++ {
+			start := b * stride
+			for j := start; j < start+sampleBlock && j < len(h); j++ {
+				add(j)
+			}
+		}
+	}
+	keep = make([]int, 0, n)
+	for i, m := range mark {
+		if m {
+			keep = append(keep, i)
+		}
+	}
+	return keep, examples
+}
+
+// appendTable encodes the chosen rows as a JSON array of arrays:
+// [index, process, type, f, stream, value, offset, node, error, time_us,
+// reads] where reads is null or [count, [offset, value]...]. Arrays, not
+// objects, because the keys would double the size of the report. The output
+// is safe inside <script type="application/json">: <, >, & and U+2028/9 are
+// escaped, so no value can close the block.
+func appendTable(b []byte, h []history.Op, keep []int, examples map[int]bool) []byte {
+	b = append(b, '[')
+	for n, i := range keep {
+		op := h[i]
+		if n > 0 {
+			b = append(b, ",\n"...)
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, op.Index, 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(op.Process), 10)
+		b = append(b, ',')
+		b = appendJSONString(b, op.Type.String())
+		b = append(b, ',')
+		f := string(op.F)
+		if op.Fault != nil {
+			f += " " + op.Fault.ID + " " + op.Fault.Kind
+		}
+		b = appendJSONString(b, f)
+		b = append(b, ',')
+		b = appendJSONString(b, op.Stream)
+		b = append(b, ',')
+		b = appendJSONString(b, op.Value)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, op.Offset, 10)
+		b = append(b, ',')
+		node := op.Node
+		if op.Fault != nil && len(op.Fault.Targets) > 0 {
+			node = strings.Join(op.Fault.Targets, ",")
+		}
+		b = appendJSONString(b, node)
+		b = append(b, ',')
+		b = appendJSONString(b, op.Error)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(op.Time/1000), 10)
+		b = append(b, ',')
+		if len(op.Reads) == 0 {
+			b = append(b, "null"...)
+		} else {
+			limit := tableReads
+			if examples[i] {
+				limit = exampleReads
+			}
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(len(op.Reads)), 10)
+			for k, r := range op.Reads {
+				if k == limit {
+					break
+				}
+				b = append(b, ",["...)
+				b = strconv.AppendInt(b, r.Offset, 10)
+				b = append(b, ',')
+				b = appendJSONString(b, r.Value)
+				b = append(b, ']')
+			}
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+	}
+	return append(b, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string that is also safe inside an
+// HTML <script> element: <, >, & and U+2028/9 are escaped, invalid UTF-8
+// becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
