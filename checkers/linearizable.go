@@ -64,6 +64,7 @@ func (Linearizable) Name() string { return "linearizable" }
 // lvalue is what the witness keeps about one value of a stream.
 type lvalue struct {
 	invT, retT int64 // retT is infinity when the send never returned
+	key        uint64
 	off        int64 // where acks and reads put it, noOffset if nowhere
 	ackOff     int64
 	invPos     int32
@@ -107,6 +108,7 @@ type linScan struct {
 	streams map[string]*lstream
 	list    []*lstream
 	procs   procTable
+	keys    keyTable
 	last    *lstream
 }
 
@@ -170,13 +172,51 @@ func (s *linScan) stream(name string) *lstream {
 	return st
 }
 
-func (st *lstream) value(v string) (int32, *lvalue, bool) {
-	id, created := st.ids.id(v)
+func (s *linScan) value(st *lstream, v string) (int32, *lvalue, bool) {
+	k, ok := valueKey(v)
+	return s.valueKey(st, v, k, ok)
+}
+
+func (s *linScan) valueKey(st *lstream, v string, k uint64, ok bool) (int32, *lvalue, bool) {
+	var (
+		id      int32
+		created bool
+		slot    *keySlot
+	)
+	if ok {
+		slot = s.keys.slot(k)
+	}
+	switch {
+	case slot != nil && slot.stream == 0:
+		id, created = st.vals.len(), true
+		*slot = keySlot{stream: st.id + 1, id: id}
+	case slot != nil && slot.stream == st.id+1:
+		id = slot.id
+	default:
+		id, created = st.ids.idKey(v, k, ok, st.vals.len())
+	}
 	if created {
-		st.vals.add(lvalue{invT: math.MinInt64, retT: infinity, off: noOffset, ackOff: noOffset,
+		if !ok {
+			k = noKey
+		}
+		st.vals.add(lvalue{invT: math.MinInt64, retT: infinity, key: k, off: noOffset, ackOff: noOffset,
 			invPos: -1, retPos: -1, offPos: -1})
 	}
 	return id, st.vals.at(id), created
+}
+
+// readValue finds the value a read returned, through the offset table
+// when it holds that value (see qstream.readValue).
+func (s *linScan) readValue(st *lstream, rd history.Read) (int32, *lvalue, bool) {
+	k, ok := valueKey(rd.Value)
+	if ok {
+		if r := st.offs.ref(rd.Offset, false); r != nil && r.val != 0 {
+			if v := st.vals.at(r.val - 1); v.key == k {
+				return r.val - 1, v, false
+			}
+		}
+	}
+	return s.valueKey(st, rd.Value, k, ok)
 }
 
 func (s *linScan) scan(ctx context.Context) error {
@@ -203,7 +243,7 @@ func (s *linScan) send(op *history.Op, pos int32) {
 	open := s.procs.get(op.Process)
 	if op.Type == history.Invoke {
 		st := s.stream(op.Stream)
-		id, v, _ := st.value(op.Value)
+		id, v, _ := s.value(st, op.Value)
 		*open = openOp{pos: pos + 1, stream: st.id, val: -1}
 		if v.state == notSent && v.invPos < 0 {
 			v.invT, v.invPos, v.state = int64(op.Time), pos, sendPending
@@ -225,7 +265,7 @@ func (s *linScan) send(op *history.Op, pos int32) {
 		v = st.vals.at(id)
 	} else {
 		st = s.stream(op.Stream)
-		id, v, _ = st.value(op.Value)
+		id, v, _ = s.value(st, op.Value)
 		if v.state != notSent {
 			return
 		}
@@ -259,7 +299,7 @@ func (s *linScan) read(op *history.Op, pos int32) {
 	st := s.stream(op.Stream)
 	maxOff := int64(math.MinInt64)
 	for _, rd := range op.Reads {
-		id, v, created := st.value(rd.Value)
+		id, v, created := s.readValue(st, rd)
 		if created {
 			if st.names == nil {
 				st.names = map[int32]string{}

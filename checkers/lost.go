@@ -33,7 +33,6 @@ type bound struct {
 	set    bool
 }
 
-const maxDenseWorker = 4096
 
 func (b *producerBounds) get(p int64, create bool) *bound {
 	if p >= 0 && p < maxDenseWorker {
@@ -135,7 +134,7 @@ func (q *queueScan) reportValues(res *Result, st *qstream, c *counts) {
 				res.Add(Recovered, ex)
 			}
 		}
-		if len(nodes) > 0 && v.read && (v.state == sendOK || v.nodes != 0) {
+		if len(nodes) > 0 && v.read && (v.state == sendOK || st.valNodes[id] != 0) {
 			q.reportLostOnNode(res, st, id, v, nodes)
 		}
 	}

@@ -26,15 +26,16 @@ const (
 // each node in nodes (those whose per-node read reached the end of their
 // log) that does not hold it.
 func (q *queueScan) reportLostOnNode(res *Result, st *qstream, id int32, v *qvalue, nodes []int) {
+	held := st.valNodes[id]
 	var holder int = -1
 	for n := range 64 {
-		if v.nodes&(1<<n) != 0 {
+		if held&(1<<n) != 0 {
 			holder = n
 			break
 		}
 	}
 	for _, n := range nodes {
-		if n < 64 && v.nodes&(1<<n) != 0 {
+		if n < 64 && held&(1<<n) != 0 {
 			continue
 		}
 		done := st.nodeDone[n]

@@ -54,15 +54,12 @@ type back struct {
 	fromPos, pos int32
 }
 
-func (q *queueScan) reader(op *history.Op) *reader {
-	var key readerKey
-	switch {
-	case op.F == ReadNode:
-		key = readerKey{process: op.Process, node: q.nodes.id(op.Node)}
-	case q.drainers[op.Process]:
-		key = readerKey{process: op.Process, node: -1}
-	default:
-		return nil
+// reader returns the ordered reader op belongs to (op at position pos is
+// a read-node op, or a poll of a drain process).
+func (q *queueScan) reader(op *history.Op, pos int32) *reader {
+	key := readerKey{process: op.Process, node: -1}
+	if op.F == ReadNode {
+		key.node = q.nodes.id(op.Node)
 	}
 	st := q.stream(op.Stream)
 	key.stream = st.id
@@ -71,11 +68,38 @@ func (q *queueScan) reader(op *history.Op) *reader {
 		// After a read with an unknown outcome, its worker goes on as a
 		// new process, resuming where the old one was: a reader that
 		// appears after one may not be starting at the beginning.
-		r = &reader{key: key, adrift: st.readInfo}
+		r = &reader{key: key, adrift: st.firstInfo != 0 && st.firstInfo-1 < pos}
 		q.readers[key] = r
 		st.readers = append(st.readers, r)
 	}
 	return r
+}
+
+// replayDrains runs the drain processes' polls and drain ops, logged in
+// history order during the scan, through their ordered readers.
+func (q *queueScan) replayDrains() {
+	for _, pos := range q.later {
+		op := &q.h[pos]
+		if !q.drainers[op.Process] {
+			continue
+		}
+		if op.F == history.Drain {
+			key := readerKey{process: op.Process, stream: q.stream(op.Stream).id, node: -1}
+			if r := q.readers[key]; r != nil {
+				r.finish(op.Offset, pos)
+			}
+			continue
+		}
+		r := q.reader(op, pos)
+		if op.Type != history.OK {
+			r.resubscribe()
+			continue
+		}
+		st := q.stream(op.Stream)
+		for _, rd := range op.Reads {
+			r.read(st, rd.Offset, pos)
+		}
+	}
 }
 
 func (r *reader) resubscribe() {
@@ -148,7 +172,7 @@ func (q *queueScan) reportReaders(res *Result, st *qstream) {
 			st.offs.inRange(j.from, j.to, func(o int64, x *obsRef) bool {
 				known := x.readPos != 0
 				if r.key.node >= 0 {
-					known = x.nodes&bit != 0
+					known = st.offNodes[o]&bit != 0
 				}
 				if known && !r.seen.has(o) {
 					if n == 0 {

@@ -39,8 +39,9 @@ type qvalue struct {
 	// the op that showed it.
 	off    int64
 	ackOff int64
-	// nodes has bit i set when a per-node reader on node i returned it.
-	nodes                    uint64
+	// key is the value's valueKey, or noKey: reads compare keys to find
+	// their value through the offset table instead of a map.
+	key                      uint64
 	offPos                   int32
 	invPos, donePos, readPos int32 // positions in the history; -1 if none
 	proc                     int32
@@ -66,8 +67,14 @@ type qstream struct {
 	readers   []*reader         // ordered readers, in order of first read
 	backs     []back
 	reads     int64
-	// readInfo is set once a read of the stream ended in info.
-	readInfo bool
+	// valNodes and offNodes have bit i set for the values and offsets a
+	// per-node reader on node i returned. Per-node reads are rare, so
+	// these live beside the hot records.
+	valNodes map[int32]uint64
+	offNodes map[int64]uint64
+	// firstInfo is the position + 1 of the first read of the stream that
+	// ended in info; 0 when none did.
+	firstInfo int32
 }
 
 type drainState struct {
@@ -100,9 +107,15 @@ type queueScan struct {
 	streams  map[string]*qstream
 	list     []*qstream
 	procs    procTable
+	// drainers are the processes that performed a drain op: their polls
+	// are the drain's ordered reads. A drain op comes after its polls, so
+	// the polls and drain ops are logged in later and judged as ordered
+	// reads once the scan knows who drained.
 	drainers map[int]bool
+	later    []int32
 	readers  map[readerKey]*reader
 	nodes    nodeIDs
+	keys     keyTable
 	// last caches the stream of the previous lookup: consecutive ops
 	// often share it.
 	last *qstream
@@ -115,7 +128,7 @@ func (Queue) Check(ctx context.Context, h []history.Op) Result {
 		return res
 	}
 	q := &queueScan{h: h, streams: map[string]*qstream{}, readers: map[readerKey]*reader{},
-		drainers: drainProcesses(h)}
+		drainers: map[int]bool{}}
 	if err := q.scan(ctx); err != nil {
 		res.Error = fmt.Sprintf("queue checker stopped: %v", err)
 		return res
@@ -172,24 +185,71 @@ func (q *queueScan) scan(ctx context.Context) error {
 	}
 	// Sends still open when the history ends stay pending: their outcome
 	// is as unknown as an info's.
+	q.replayDrains()
 	return nil
 }
 
 // value returns the id and record of value s in st, creating both.
-func (st *qstream) value(s string) (int32, *qvalue, bool) {
-	id, created := st.ids.id(s)
+func (q *queueScan) value(st *qstream, s string) (int32, *qvalue, bool) {
+	k, ok := valueKey(s)
+	return q.valueKey(st, s, k, ok)
+}
+
+func (q *queueScan) valueKey(st *qstream, s string, k uint64, ok bool) (int32, *qvalue, bool) {
+	var (
+		id      int32
+		created bool
+		slot    *keySlot
+	)
+	if ok {
+		slot = q.keys.slot(k)
+	}
+	switch {
+	case slot != nil && slot.stream == 0:
+		id, created = st.vals.len(), true
+		*slot = keySlot{stream: st.id + 1, id: id}
+	case slot != nil && slot.stream == st.id+1:
+		id = slot.id
+	default:
+		id, created = st.ids.idKey(s, k, ok, st.vals.len())
+	}
 	if created {
-		st.vals.add(qvalue{off: noOffset, ackOff: noOffset, offPos: -1, invPos: -1, donePos: -1,
+		if !ok {
+			k = noKey
+		}
+		st.vals.add(qvalue{off: noOffset, ackOff: noOffset, key: k, offPos: -1, invPos: -1, donePos: -1,
 			readPos: -1, proc: -1, node: -1})
 	}
 	return id, st.vals.at(id), created
+}
+
+// readValue finds the value a read returned. Most reads return the value
+// acknowledged (or first read) at their offset: comparing keys there
+// avoids a map lookup per message.
+func (q *queueScan) readValue(st *qstream, rd history.Read) (int32, *qvalue, bool) {
+	k, ok := valueKey(rd.Value)
+	if ok {
+		if r := st.offs.ref(rd.Offset, false); r != nil && r.val != 0 {
+			if v := st.vals.at(r.val - 1); v.key == k {
+				return r.val - 1, v, false
+			}
+		}
+	}
+	id, v, created := q.valueKey(st, rd.Value, k, ok)
+	if created {
+		if st.names == nil {
+			st.names = map[int32]string{}
+		}
+		st.names[id] = rd.Value
+	}
+	return id, v, created
 }
 
 func (q *queueScan) send(op *history.Op, pos int32) {
 	open := q.procs.get(op.Process)
 	if op.Type == history.Invoke {
 		st := q.stream(op.Stream)
-		id, v, _ := st.value(op.Value)
+		id, v, _ := q.value(st, op.Value)
 		*open = openOp{pos: pos + 1, stream: st.id, val: -1}
 		if v.state == notSent && v.invPos < 0 {
 			v.invPos, v.invT, v.proc, v.state = pos, int64(op.Time), int32(op.Process), sendPending
@@ -213,7 +273,7 @@ func (q *queueScan) send(op *history.Op, pos int32) {
 		// A completion without its invoke (a history cut at the start):
 		// take it at face value.
 		st = q.stream(op.Stream)
-		id, v, _ = st.value(op.Value)
+		id, v, _ = q.value(st, op.Value)
 		if v.state != notSent {
 			return
 		}
@@ -228,7 +288,7 @@ func (q *queueScan) send(op *history.Op, pos int32) {
 	case history.OK:
 		v.state = sendOK
 		v.ackOff = op.Offset
-		st.observe(op.Offset, id, v, pos, false, 0)
+		st.observe(op.Offset, id, v, pos, false)
 	case history.Fail:
 		v.state = sendFail
 	default:
@@ -244,9 +304,16 @@ func (q *queueScan) poll(op *history.Op, pos int32) {
 	}
 	*open = openOp{}
 	if op.Type == history.Info {
-		q.stream(op.Stream).readInfo = true
+		if st := q.stream(op.Stream); st.firstInfo == 0 {
+			st.firstInfo = pos + 1
+		}
 	}
-	r := q.reader(op)
+	var r *reader
+	if op.F == ReadNode {
+		r = q.reader(op, pos)
+	} else {
+		q.later = append(q.later, pos)
+	}
 	if op.Type != history.OK {
 		if r != nil {
 			r.resubscribe()
@@ -264,15 +331,11 @@ func (q *queueScan) poll(op *history.Op, pos int32) {
 		}
 	}
 	for _, rd := range op.Reads {
-		id, v, created := st.value(rd.Value)
-		if created {
-			if st.names == nil {
-				st.names = map[int32]string{}
-			}
-			st.names[id] = rd.Value
+		id, v, _ := q.readValue(st, rd)
+		st.observe(rd.Offset, id, v, pos, true)
+		if nodeBit != 0 {
+			st.noteNode(id, rd.Offset, nodeBit)
 		}
-		st.observe(rd.Offset, id, v, pos, true, nodeBit)
-		v.nodes |= nodeBit
 		if !v.read {
 			v.read, v.readPos = true, pos
 			if v.state != notSent {
@@ -307,10 +370,9 @@ func (q *queueScan) drainOp(op *history.Op, pos int32) {
 		}
 		return
 	}
+	q.drainers[op.Process] = true
 	if op.Type == history.OK && op.Offset != noOffset {
-		if r := q.readers[readerKey{process: op.Process, stream: st.id, node: -1}]; r != nil {
-			r.finish(op.Offset, pos)
-		}
+		q.later = append(q.later, pos)
 	}
 	switch {
 	case op.Type == history.OK && !st.drain.ok:
@@ -322,7 +384,7 @@ func (q *queueScan) drainOp(op *history.Op, pos int32) {
 
 // observe records that value id sits at offset o, as op pos showed, and
 // notes a second value at one offset or a second offset for one value.
-func (st *qstream) observe(o int64, id int32, v *qvalue, pos int32, read bool, nodeBit uint64) {
+func (st *qstream) observe(o int64, id int32, v *qvalue, pos int32, read bool) {
 	if o == noOffset {
 		return
 	}
@@ -339,7 +401,6 @@ func (st *qstream) observe(o int64, id int32, v *qvalue, pos int32, read bool, n
 		if r.readPos == 0 {
 			r.readPos = pos + 1
 		}
-		r.nodes |= nodeBit
 	}
 	switch v.off {
 	case noOffset:
@@ -348,6 +409,16 @@ func (st *qstream) observe(o int64, id int32, v *qvalue, pos int32, read bool, n
 	default:
 		st.duplicate(id, v, o, pos)
 	}
+}
+
+// noteNode records that a per-node reader on the node of nodeBit returned
+// value id at offset o.
+func (st *qstream) noteNode(id int32, o int64, nodeBit uint64) {
+	if st.valNodes == nil {
+		st.valNodes, st.offNodes = map[int32]uint64{}, map[int64]uint64{}
+	}
+	st.valNodes[id] |= nodeBit
+	st.offNodes[o] |= nodeBit
 }
 
 func (st *qstream) conflict(o int64, r *obsRef, id int32, pos int32) {

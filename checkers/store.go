@@ -42,66 +42,117 @@ func (s *store[T]) len() int32 { return s.n }
 // valueKey packs a value of the form "W-N" (decimal, no sign, no leading
 // zeros, W < 2^31, N < 2^32) into one integer. ok is false for anything
 // else, which then goes through a string map: the packing must be
-// one-to-one, so "07-1" is not "7-1".
+// one-to-one, so "07-1" is not "7-1". It runs for every message read, so
+// it is written for speed.
 func valueKey(s string) (key uint64, ok bool) {
-	var w, n uint64
+	n := len(s)
+	var w, v uint64
 	i := 0
-	w, i, ok = decimal(s, i, math.MaxInt32)
-	if !ok || i >= len(s) || s[i] != '-' {
-		return 0, false
-	}
-	n, i, ok = decimal(s, i+1, math.MaxUint32)
-	if !ok || i != len(s) {
-		return 0, false
-	}
-	return w<<32 | n, true
-}
-
-// decimal reads a canonical decimal number at s[i:] up to max.
-func decimal(s string, i int, max uint64) (v uint64, next int, ok bool) {
-	start := i
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		v = v*10 + uint64(s[i]-'0')
-		if v > max {
-			return 0, i, false
+	for ; i < n; i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			break
 		}
-		i++
+		w = w*10 + uint64(c)
 	}
-	if i == start || (s[start] == '0' && i-start > 1) {
-		return 0, i, false
+	if i == 0 || i > 10 || i+1 >= n || s[i] != '-' || (s[0] == '0' && i > 1) || w > math.MaxInt32 {
+		return 0, false
 	}
-	return v, i, true
+	j := i + 1
+	if n-j > 10 || (s[j] == '0' && n-j > 1) {
+		return 0, false
+	}
+	for k := j; k < n; k++ {
+		c := s[k] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		v = v*10 + uint64(c)
+	}
+	if v > math.MaxUint32 {
+		return 0, false
+	}
+	return w<<32 | v, true
 }
 
-// valueIndex gives the values of one stream dense ids in order of first
-// appearance, so that output built by walking ids is deterministic.
+// noKey is the key of a value that is not of the "W-N" form: no valueKey
+// has its top bit set.
+const noKey = uint64(1) << 63
+
+// valueIndex maps the values of one stream that the keyTable does not
+// hold to their ids.
 type valueIndex struct {
 	byKey  map[uint64]int32
 	byName map[string]int32
-	next   int32
 }
 
-// id returns the id of value s, creating it when new.
-func (x *valueIndex) id(s string) (id int32, created bool) {
-	if k, ok := valueKey(s); ok {
+// idKey returns the id of value s (with valueKey k, ok), giving it next
+// when it is new.
+func (x *valueIndex) idKey(s string, k uint64, ok bool, next int32) (id int32, created bool) {
+	if ok {
+		if id, found := x.byKey[k]; found {
+			return id, false
+		}
 		if x.byKey == nil {
-			x.byKey = make(map[uint64]int32, 1024)
+			x.byKey = make(map[uint64]int32)
 		}
-		if id, ok := x.byKey[k]; ok {
-			return id, false
-		}
-		x.byKey[k] = x.next
-	} else {
-		if x.byName == nil {
-			x.byName = make(map[string]int32)
-		}
-		if id, ok := x.byName[s]; ok {
-			return id, false
-		}
-		x.byName[s] = x.next
+		x.byKey[k] = next
+		return next, true
 	}
-	x.next++
-	return x.next - 1, true
+	if id, found := x.byName[s]; found {
+		return id, false
+	}
+	if x.byName == nil {
+		x.byName = make(map[string]int32)
+	}
+	x.byName[s] = next
+	return next, true
+}
+
+// keyTable finds values of the "W-N" form by position instead of by
+// hash: each worker W counts its values N up from 1, so a table per worker
+// indexed by N is dense, and a worker's sends walk it in order. A slot
+// names the stream and value id that first claimed W-N; a value of another
+// stream with the same W-N (per-stream counters) falls back to that
+// stream's map, as do workers and counters too large to index densely.
+type keyTable struct {
+	workers [][][]keySlot // W -> chunks of slots indexed by N
+}
+
+type keySlot struct {
+	stream int32 // stream id + 1; 0 when free
+	id     int32
+}
+
+const (
+	maxDenseWorker  = 4096
+	maxDenseCounter = 1 << 31
+)
+
+// slot returns the slot of key k, or nil when k is not indexed densely.
+func (t *keyTable) slot(k uint64) *keySlot {
+	w, n := int(k>>32), int(k&0xffffffff)
+	if w >= maxDenseWorker || n >= maxDenseCounter {
+		return nil
+	}
+	if w >= len(t.workers) {
+		t.workers = append(t.workers, make([][][]keySlot, w+1-len(t.workers))...)
+	}
+	chunks := t.workers[w]
+	c := n >> chunkBits
+	if c >= len(chunks) {
+		// A counter far past what the worker has used is not its
+		// sequence (a forged value): keep it out of the table.
+		if c > len(chunks)+maxDenseJump>>chunkBits {
+			return nil
+		}
+		chunks = append(chunks, make([][]keySlot, c+1-len(chunks))...)
+		t.workers[w] = chunks
+	}
+	if chunks[c] == nil {
+		chunks[c] = make([]keySlot, chunkSize)
+	}
+	return &chunks[c][n&chunkMask]
 }
 
 // obsRef is the first value seen at an offset.
@@ -113,8 +164,6 @@ type obsRef struct {
 	readPos int32
 	// reported marks an offset whose conflict was already reported.
 	reported bool
-	// nodes has bit i set when a per-node reader on node i returned it.
-	nodes uint64
 }
 
 // offsetTable maps the offsets of one stream to what was seen there. Offsets
