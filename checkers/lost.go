@@ -33,7 +33,6 @@ type bound struct {
 	set    bool
 }
 
-
 func (b *producerBounds) get(p int64, create bool) *bound {
 	if p >= 0 && p < maxDenseWorker {
 		if int(p) >= len(b.dense) {

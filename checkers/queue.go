@@ -103,10 +103,10 @@ type valueOffsets struct {
 
 // queueScan is one run of the queue checker.
 type queueScan struct {
-	h        []history.Op
-	streams  map[string]*qstream
-	list     []*qstream
-	procs    procTable
+	h       []history.Op
+	streams map[string]*qstream
+	list    []*qstream
+	procs   procTable
 	// drainers are the processes that performed a drain op: their polls
 	// are the drain's ordered reads. A drain op comes after its polls, so
 	// the polls and drain ops are logged in later and judged as ordered
