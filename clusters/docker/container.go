@@ -70,6 +70,17 @@ type Container struct {
 // Start creates and starts a container on the run's network. On error the
 // container, if it was created, is still removed by the run's Close.
 func (r *Run) Start(ctx context.Context, spec ContainerSpec) (*Container, error) {
+	c, err := r.Create(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.Start(ctx)
+}
+
+// Create creates a container on the run's network without starting it:
+// creating is the slower half, so a cluster creates its containers in
+// parallel and then starts them close together.
+func (r *Run) Create(ctx context.Context, spec ContainerSpec) (*Container, error) {
 	name := r.id + "-" + spec.Name
 	labels := r.Labels()
 	if spec.LogPath != "" {
@@ -82,7 +93,7 @@ func (r *Run) Start(ctx context.Context, spec ContainerSpec) (*Container, error)
 	for _, p := range spec.Publish {
 		port, err := network.ParsePort(p)
 		if err != nil {
-			return nil, fmt.Errorf("start container %s: publish %q: %w", name, p, err)
+			return nil, fmt.Errorf("create container %s: publish %q: %w", name, p, err)
 		}
 		bindings[port] = []network.PortBinding{{HostIP: netip.MustParseAddr(Host)}}
 	}
@@ -108,8 +119,7 @@ func (r *Run) Start(ctx context.Context, spec ContainerSpec) (*Container, error)
 				}
 			},
 		},
-		Started: true,
-		Logger:  tclog.NewNoopLogger(),
+		Logger: tclog.NewNoopLogger(),
 	}
 	tc, err := testcontainers.GenericContainer(ctx, req)
 	c := &Container{run: r, spec: spec, name: name}
@@ -120,10 +130,7 @@ func (r *Run) Start(ctx context.Context, spec ContainerSpec) (*Container, error)
 		r.mu.Unlock()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("start container %s (image %s): %w", name, spec.Image, err)
-	}
-	if err := c.readPorts(ctx); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create container %s (image %s): %w", name, spec.Image, err)
 	}
 	return c, nil
 }
@@ -239,9 +246,10 @@ func (c *Container) Stop(ctx context.Context, grace time.Duration) error {
 	return c.waitDown(ctx, "stop")
 }
 
-// Restart starts a stopped container again, same filesystem and mounts.
-// Starting a running container is not an error.
-func (c *Container) Restart(ctx context.Context) error {
+// Start starts a created or stopped container (same filesystem, mounts
+// and network name) and reads where its ports are published. Starting a
+// running container is not an error.
+func (c *Container) Start(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(ctx, WaitTimeout)
 	defer cancel()
 	if _, err := c.api().ContainerStart(sctx, c.id, client.ContainerStartOptions{}); err != nil {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ func Connect(ctx context.Context) (*Engine, error) {
 
 	raw, rawErr := rawClient(ctx)
 	if rawErr != nil && os.Getenv("DOCKER_HOST") != "" {
-		return nil, fmt.Errorf("%w at DOCKER_HOST=%s: %s", ErrNoEngine, os.Getenv("DOCKER_HOST"), oneLine(rawErr))
+		return nil, fmt.Errorf("%w at DOCKER_HOST=%s (%s)", ErrNoEngine, os.Getenv("DOCKER_HOST"), cause(rawErr))
 	}
 	// Ryuk's switch must be set before testcontainers-go reads its
 	// configuration, which it does once per process on first use.
@@ -61,7 +62,7 @@ func Connect(ctx context.Context) (*Engine, error) {
 
 	cli, err := testcontainersClient(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrNoEngine, oneLine(err))
+		return nil, fmt.Errorf("%w (%s)", ErrNoEngine, cause(err))
 	}
 	return &Engine{cli: cli, Reaper: reaperOn, ReaperNote: reaperNote, me: self()}, nil
 }
@@ -159,6 +160,18 @@ var quietOnce sync.Once
 // line per container to stderr: riptide reports progress itself.
 func quietTestcontainers() {
 	quietOnce.Do(func() { tclog.SetDefault(tclog.NewNoopLogger()) })
+}
+
+// cause is the network error under a connection failure ("dial unix
+// /var/run/docker.sock: connect: no such file or directory"), which says
+// what went wrong without the client's advice around it; else the first
+// line of err.
+func cause(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op.Error()
+	}
+	return oneLine(err)
 }
 
 // oneLine keeps the first line of an error: riptide prints engine problems as

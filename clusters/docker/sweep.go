@@ -18,6 +18,8 @@ type SweepOptions struct {
 	// ones and other hosts' included. By default only runs whose harness
 	// process is gone from this host are removed.
 	All bool
+	// Dir limits the sweep to the runs of one run directory.
+	Dir string
 }
 
 // SweepReport says what a sweep found and did.
@@ -62,8 +64,15 @@ func Sweep(ctx context.Context, opts SweepOptions) (SweepReport, error) {
 func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (SweepReport, error) {
 	rep := SweepReport{Kept: map[string]string{}}
 	runs := map[string]bool{}
+	dir := opts.Dir
+	if abs, err := filepath.Abs(dir); err == nil && dir != "" {
+		dir = abs
+	}
 	doomed := func(labels map[string]string) bool {
 		run := labels[LabelRun]
+		if dir != "" && labels[LabelDir] != dir {
+			return false
+		}
 		if opts.All {
 			runs[run] = true
 			return true
@@ -101,7 +110,7 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (SweepReport, err
 				errs = append(errs, fmt.Errorf("sweep: unpause container %s: %w", name, err))
 			}
 		}
-		if _, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+		if _, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) && !beingRemoved(err) {
 			errs = append(errs, fmt.Errorf("sweep: remove container %s: %w", name, err))
 			continue
 		}
@@ -148,7 +157,29 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (SweepReport, err
 	return rep, errors.Join(errs...)
 }
 
+// beingRemoved recognises a removal already under way: two harnesses that
+// start together sweep the same dead run.
+func beingRemoved(err error) bool {
+	return strings.Contains(err.Error(), "already in progress")
+}
+
 func dirExists(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
+}
+
+// CleanRun is `riptide clean` for one run directory of the docker
+// platform: it removes the containers (thawed first, their output saved as
+// the node logs) and the network of the directory's runs whose harness is
+// gone, and says what it did in one line.
+func CleanRun(ctx context.Context, dir string) ([]string, error) {
+	rep, err := Sweep(ctx, SweepOptions{Dir: dir})
+	var lines []string
+	if rep.Removed() > 0 {
+		lines = append(lines, "removed "+rep.String()+" from the Docker engine")
+	}
+	for run, why := range rep.Kept {
+		lines = append(lines, fmt.Sprintf("left docker run %s alone: its harness is %s", run, why))
+	}
+	return lines, err
 }

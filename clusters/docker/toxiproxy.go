@@ -2,10 +2,13 @@ package docker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -41,62 +44,110 @@ type ProxySpec struct {
 	Publish bool
 }
 
-// Toxiproxy is the run's Toxiproxy container.
-type Toxiproxy struct {
-	c   *Container
-	api *toxiclient.Client
+// NetworkAddr is where the proxy listens as seen from the run network.
+func (s ProxySpec) NetworkAddr() string {
+	return net.JoinHostPort(ToxiproxyAlias, strconv.Itoa(s.Port))
 }
 
-// StartToxiproxy starts the Toxiproxy container from image with every proxy
-// of specs, and returns one link per spec. A link's Listen is the address
-// its dialler uses: Host:port for a published proxy, toxiproxy:port for
-// one on the run network.
-func (r *Run) StartToxiproxy(ctx context.Context, image string, specs []ProxySpec, logPath string) (*Toxiproxy, []*clusters.Link, error) {
-	apiPort := fmt.Sprintf("%d/tcp", ToxiproxyAPIPort)
-	publish := []string{apiPort}
-	for _, s := range specs {
-		if s.Publish {
-			publish = append(publish, fmt.Sprintf("%d/tcp", s.Port))
-		}
-	}
-	c, err := r.Start(ctx, ContainerSpec{
-		Name: ToxiproxyAlias, Image: image,
-		// The API listens on every interface of the container's own
-		// network namespace; the host sees it only on 127.0.0.1.
-		Cmd:     []string{"-host=0.0.0.0", "-port=" + strconv.Itoa(ToxiproxyAPIPort)},
-		Publish: publish, LogPath: logPath,
-	})
+// Toxiproxy is the run's Toxiproxy container.
+type Toxiproxy struct {
+	c     *Container
+	specs []ProxySpec
+	api   *toxiclient.Client
+}
+
+// StartToxiproxy creates and starts the Toxiproxy container and waits until
+// it serves; see CreateToxiproxy and Toxiproxy.Ready.
+func (r *Run) StartToxiproxy(ctx context.Context, image string, specs []ProxySpec, dir string) (*Toxiproxy, []*clusters.Link, error) {
+	t, err := r.CreateToxiproxy(ctx, image, specs, dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("start toxiproxy: %w", err)
-	}
-	addr, err := c.HostAddr(apiPort)
-	if err != nil {
-		return nil, nil, fmt.Errorf("start toxiproxy: %w", err)
-	}
-	t := &Toxiproxy{c: c, api: toxiclient.NewClient(addr)}
-	if err := t.waitAPI(ctx); err != nil {
 		return nil, nil, err
 	}
+	if err := t.c.Start(ctx); err != nil {
+		return nil, nil, fmt.Errorf("start toxiproxy: %w", err)
+	}
+	links, err := t.Ready(ctx)
+	return t, links, err
+}
 
+// toxiproxyConfig is where the proxies file appears in the container.
+const toxiproxyConfig = "/etc/riptide/toxiproxy.json"
+
+// CreateToxiproxy creates the Toxiproxy container from image, publishing
+// its API and the ports of the published proxies of specs on Host. The
+// proxies are written to dir/toxiproxy.json, which the server reads at
+// boot, before its API listens: they exist as soon as it runs, so that
+// nodes started at the same time find them. Its output goes to
+// dir/toxiproxy.log on removal.
+func (r *Run) CreateToxiproxy(ctx context.Context, image string, specs []ProxySpec, dir string) (*Toxiproxy, error) {
 	config := make([]toxiclient.Proxy, len(specs))
 	for i, s := range specs {
 		config[i] = toxiclient.Proxy{Name: proxyName(s.From, s.To),
 			Listen: net.JoinHostPort("0.0.0.0", strconv.Itoa(s.Port)), Upstream: s.Upstream, Enabled: true}
 	}
-	if _, err := t.api.Populate(config); err != nil {
-		return nil, nil, fmt.Errorf("create toxiproxy proxies: %w", err)
+	b, err := json.MarshalIndent(config, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("create toxiproxy: %w", err)
 	}
-	links := make([]*clusters.Link, len(specs))
-	for i, s := range specs {
-		listen := net.JoinHostPort(ToxiproxyAlias, strconv.Itoa(s.Port))
+	file, err := filepath.Abs(filepath.Join(dir, "toxiproxy.json"))
+	if err != nil {
+		return nil, fmt.Errorf("create toxiproxy: %w", err)
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		return nil, fmt.Errorf("create toxiproxy: %w", err)
+	}
+	publish := []string{fmt.Sprintf("%d/tcp", ToxiproxyAPIPort)}
+	for _, s := range specs {
 		if s.Publish {
-			if listen, err = c.HostAddr(fmt.Sprintf("%d/tcp", s.Port)); err != nil {
-				return nil, nil, fmt.Errorf("start toxiproxy: %w", err)
+			publish = append(publish, fmt.Sprintf("%d/tcp", s.Port))
+		}
+	}
+	c, err := r.Create(ctx, ContainerSpec{
+		Name: ToxiproxyAlias, Image: image,
+		// The API listens on every interface of the container's own
+		// network namespace; the host sees it only on 127.0.0.1.
+		Cmd:     []string{"-host=0.0.0.0", "-port=" + strconv.Itoa(ToxiproxyAPIPort), "-config=" + toxiproxyConfig},
+		Mounts:  []Mount{{Source: file, Target: toxiproxyConfig, ReadOnly: true}},
+		Publish: publish, LogPath: filepath.Join(dir, "toxiproxy.log"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create toxiproxy: %w", err)
+	}
+	return &Toxiproxy{c: c, specs: append([]ProxySpec(nil), specs...)}, nil
+}
+
+// Ready waits until the started container's API answers with every proxy,
+// and returns one link per spec, in order. A link's Listen is the address
+// its dialler uses: Host:port for a published proxy, toxiproxy:port on
+// the run network for the others.
+func (t *Toxiproxy) Ready(ctx context.Context) ([]*clusters.Link, error) {
+	addr, err := t.c.HostAddr(fmt.Sprintf("%d/tcp", ToxiproxyAPIPort))
+	if err != nil {
+		return nil, fmt.Errorf("toxiproxy: %w", err)
+	}
+	t.api = toxiclient.NewClient(addr)
+	if err := t.waitAPI(ctx); err != nil {
+		return nil, err
+	}
+	have, err := t.api.Proxies()
+	if err != nil {
+		return nil, fmt.Errorf("toxiproxy: list proxies: %w", err)
+	}
+	links := make([]*clusters.Link, len(t.specs))
+	for i, s := range t.specs {
+		name := proxyName(s.From, s.To)
+		if _, ok := have[name]; !ok {
+			return nil, fmt.Errorf("toxiproxy: proxy %s was not created from its config: %s", name, t.c.LogTail(3))
+		}
+		listen := s.NetworkAddr()
+		if s.Publish {
+			if listen, err = t.c.HostAddr(fmt.Sprintf("%d/tcp", s.Port)); err != nil {
+				return nil, fmt.Errorf("toxiproxy: %w", err)
 			}
 		}
-		links[i] = clusters.NewLink(s.From, s.To, listen, s.Upstream, &remoteProxy{api: t.api, name: proxyName(s.From, s.To)})
+		links[i] = clusters.NewLink(s.From, s.To, listen, s.Upstream, &remoteProxy{api: t.api, name: name})
 	}
-	return t, links, nil
+	return links, nil
 }
 
 // Container is the Toxiproxy container.

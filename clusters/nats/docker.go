@@ -108,7 +108,7 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	}
 	eng, err := docker.Connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("launch nats on docker: %w", err)
+		return nil, err // says which engine could not be reached
 	}
 	c = &DockerCluster{eng: eng, dir: opts.Dir}
 	defer func() {
@@ -152,22 +152,14 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
-	toxi, links, err := c.run.StartToxiproxy(ctx, opts.ToxiproxyImage, specs, filepath.Join(opts.Dir, "toxiproxy.log"))
-	if err != nil {
-		return c, fmt.Errorf("launch nats on docker: %w", err)
-	}
-	c.toxi = toxi
-	c.net = clusters.NewNetOf(links)
-
 	for _, name := range names {
 		n := &DockerNode{name: name, dir: filepath.Join(opts.Dir, name)}
-		n.client, _ = c.net.Link(clusters.ClientSide, name)
 		cfg := nodeConfig{Name: name, ClusterName: "riptide", Host: "0.0.0.0",
 			ClientPort: dockerClientPort, ClusterPort: dockerClusterPort, MonitorPort: dockerMonitorPort,
 			StoreDir: nodeMount + "/data", SyncInterval: syncInterval}
-		for _, l := range links {
-			if l.From == name {
-				cfg.Routes = append(cfg.Routes, l.Listen)
+		for _, s := range specs {
+			if s.From == name {
+				cfg.Routes = append(cfg.Routes, s.NetworkAddr())
 			}
 		}
 		if err := os.MkdirAll(n.DataDir(), 0o755); err != nil {
@@ -178,13 +170,20 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 		}
 		c.nodes = append(c.nodes, n)
 	}
-	// The containers start in parallel: creating one costs the engine a few
-	// hundred milliseconds, which would add up.
-	errs := make([]error, len(c.nodes))
+
+	// Starting a container costs the engine most of a second here, so the
+	// containers are created in parallel, then all started together:
+	// Toxiproxy reads its proxies from a file at boot, and the nodes come
+	// up close enough to route at their first try (a failed route waits
+	// 1 s before the next).
 	var wg sync.WaitGroup
+	errs := make([]error, len(c.nodes)+1)
+	wg.Go(func() {
+		c.toxi, errs[0] = c.run.CreateToxiproxy(ctx, opts.ToxiproxyImage, specs, opts.Dir)
+	})
 	for i, n := range c.nodes {
 		wg.Go(func() {
-			n.c, errs[i] = c.run.Start(ctx, docker.ContainerSpec{
+			n.c, errs[i+1] = c.run.Create(ctx, docker.ContainerSpec{
 				Name: n.name, Image: opts.Image,
 				Cmd: []string{"--config", nodeMount + "/nats.conf"},
 				// The node writes its store as the harness's user, so
@@ -199,6 +198,22 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
+	}
+	wg.Go(func() { errs[0] = c.toxi.Container().Start(ctx) })
+	for i, n := range c.nodes {
+		wg.Go(func() { errs[i+1] = n.c.Start(ctx) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return c, fmt.Errorf("launch nats on docker: %w", err)
+	}
+	links, err := c.toxi.Ready(ctx)
+	if err != nil {
+		return c, fmt.Errorf("launch nats on docker: %w", err)
+	}
+	c.net = clusters.NewNetOf(links)
+	for _, n := range c.nodes {
+		n.client, _ = c.net.Link(clusters.ClientSide, n.name)
 	}
 	rctx, cancel := context.WithTimeout(ctx, opts.Ready)
 	defer cancel()
@@ -321,7 +336,7 @@ func (n *DockerNode) Start(ctx context.Context) error {
 	if n.Running() {
 		return nil
 	}
-	if err := n.c.Restart(ctx); err != nil {
+	if err := n.c.Start(ctx); err != nil {
 		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -2,10 +2,13 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/riptidechaos/riptide/clusters"
+	"github.com/riptidechaos/riptide/clusters/docker"
 	"github.com/riptidechaos/riptide/clusters/nats"
 )
 
@@ -18,6 +21,19 @@ type liveCluster interface {
 	WaitHealthy(ctx context.Context) error
 }
 
+// PlatformOptions choose what the nodes run on the docker platform. The
+// platform itself is the scenario's cluster.platform (the CLI's --platform
+// overrides it in the scenario, so that the resolved scenario.yaml says
+// where the run ran).
+type PlatformOptions struct {
+	// Image is the nats-server image (default: the official nats:VERSION
+	// of the scenario's version). --image.
+	Image string
+	// ToxiproxyImage is the Toxiproxy image (default: the official
+	// ghcr.io/shopify/toxiproxy:2.12.0). --toxiproxy-image.
+	ToxiproxyImage string
+}
+
 // launch prepares what the nodes run and starts the cluster on the
 // scenario's platform, bounded by launchTimeout. On error nothing is left
 // running.
@@ -25,6 +41,9 @@ func (r *runner) launch(ctx context.Context) (liveCluster, error) {
 	sc := r.sc
 	switch sc.Cluster.Platform {
 	case "process":
+		if r.opts.Image != "" || r.opts.ToxiproxyImage != "" {
+			return nil, fmt.Errorf("an image applies to the docker platform only; this scenario runs on the process platform (use --platform docker)")
+		}
 		bin, err := r.binary(ctx)
 		if err != nil {
 			return nil, err
@@ -36,9 +55,44 @@ func (r *runner) launch(ctx context.Context) (liveCluster, error) {
 			Dir: filepath.Join(r.dir, "nodes"), Nodes: sc.Cluster.Nodes, Binary: bin,
 			SyncInterval: sc.Cluster.Config["sync_interval"],
 		})
+	case "docker":
+		if r.opts.Binary != "" || sc.Cluster.Binary != "" {
+			return nil, fmt.Errorf("a server binary applies to the process platform only; on the docker platform name an image (--image)")
+		}
+		image := r.opts.Image
+		if image == "" {
+			image = "nats:" + sc.Cluster.Version
+		}
+		toxi := r.opts.ToxiproxyImage
+		if toxi == "" {
+			toxi = nats.DefaultToxiproxyImage
+		}
+		r.logf("launching %d-node %s cluster on the docker platform: image %s, toxiproxy %s", sc.Cluster.Nodes, sc.Cluster.System, image, toxi)
+		lctx, cancel := context.WithTimeout(ctx, launchTimeout)
+		defer cancel()
+		c, err := nats.LaunchDocker(lctx, nats.DockerOptions{
+			Name: sc.Name, Dir: filepath.Join(r.dir, "nodes"), Nodes: sc.Cluster.Nodes,
+			Image: image, ToxiproxyImage: toxi, SyncInterval: sc.Cluster.Config["sync_interval"],
+			Log: prefixed{r},
+		})
+		if errors.Is(err, docker.ErrNoEngine) {
+			return nil, fmt.Errorf("platform docker: %w; start Docker or set DOCKER_HOST, or run on the process platform", err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
 	default:
-		return nil, fmt.Errorf("platform %q is not available in this build of riptide; use platform: process", sc.Cluster.Platform)
+		return nil, fmt.Errorf("platform %q is not available in this build of riptide; use platform: process or docker", sc.Cluster.Platform)
 	}
+}
+
+// prefixed writes a platform's progress lines as the runner's own.
+type prefixed struct{ r *runner }
+
+func (p prefixed) Write(b []byte) (int, error) {
+	p.r.logf("%s", strings.TrimRight(string(b), "\n"))
+	return len(b), nil
 }
 
 // binary finds the server binary: the flag, the scenario, or a build of the

@@ -55,6 +55,8 @@ type Options struct {
 	Binary string
 	// Log receives progress lines (default: discarded).
 	Log io.Writer
+	// PlatformOptions name the docker platform's images (launch.go).
+	PlatformOptions
 }
 
 // Outcome is a finished run.

@@ -1,0 +1,256 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/riptidechaos/riptide/checkers"
+	"github.com/riptidechaos/riptide/clusters/docker"
+	"github.com/riptidechaos/riptide/clusters/nats"
+	"github.com/riptidechaos/riptide/images"
+	"github.com/riptidechaos/riptide/scenarios"
+)
+
+// dockerForTest connects to the engine and builds the local images on
+// first use (the engine here cannot pull the official ones), or skips where
+// no engine is reachable.
+func dockerForTest(t *testing.T) (*docker.Engine, PlatformOptions) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a cluster of containers; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	eng, err := docker.Connect(ctx)
+	if errors.Is(err, docker.ErrNoEngine) {
+		t.Skipf("docker tests need a Docker engine: %v", err)
+	}
+	require.NoError(t, err)
+	t.Cleanup(func() { eng.Close() })
+	opts := PlatformOptions{Image: images.NATSServer(nats.DefaultVersion), ToxiproxyImage: images.Toxiproxy()}
+	for _, ref := range []string{opts.Image, opts.ToxiproxyImage} {
+		require.NoError(t, images.Ensure(ctx, eng, ref, os.Stderr))
+	}
+	return eng, opts
+}
+
+// runLeftovers lists the containers and networks of the run directory dir.
+func runLeftovers(t *testing.T, eng *docker.Engine, dir string) (containers, networks []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	filter := client.Filters{}.Add("label", docker.LabelDir+"="+dir)
+	cs, err := eng.Client().ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	require.NoError(t, err)
+	for _, c := range cs.Items {
+		containers = append(containers, strings.Join(c.Names, ",")+" ("+string(c.State)+")")
+	}
+	ns, err := eng.Client().NetworkList(ctx, client.NetworkListOptions{Filters: filter})
+	require.NoError(t, err)
+	for _, n := range ns.Items {
+		networks = append(networks, n.Name)
+	}
+	return containers, networks
+}
+
+// TestDockerCatalogScenarios runs the catalog's kill and partition
+// scenarios on the docker platform, with the checks the process platform's
+// runs get, and finds nothing of the runs left on the engine.
+func TestDockerCatalogScenarios(t *testing.T) {
+	eng, images := dockerForTest(t)
+	for _, name := range []string{"nats-kill", "nats-partition"} {
+		t.Run(name, func(t *testing.T) {
+			sc, err := scenarios.Open("catalog:" + name)
+			require.NoError(t, err)
+			sc.Cluster.Platform = "docker"
+			require.NoError(t, sc.Validate())
+			dir := filepath.Join(t.TempDir(), "run")
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			out, err := Run(ctx, sc, Options{Dir: dir, Log: dockerTestLog{t}, PlatformOptions: images})
+			require.NoError(t, err)
+
+			r := out.Results
+			assert.Equal(t, checkers.Valid, r.Verdict, r.Reason)
+			assert.Zero(t, r.Counts[checkers.Lost])
+			assert.Greater(t, r.Acked, int64(100))
+			assert.True(t, r.Drain.Complete)
+			assert.Empty(t, r.HarnessErrors)
+			assert.Len(t, r.Faults, 2*len(sc.Faults), "a start and a stop per fault")
+			for _, f := range r.Faults {
+				assert.Empty(t, f.Error, "fault %s %s", f.ID, f.F)
+			}
+			for _, file := range []string{"scenario.yaml", "history.jsonl", "results.json", "report.html",
+				"nodes/n1/node.log", "nodes/n2/nats.conf", "nodes/toxiproxy.log"} {
+				assert.FileExists(t, filepath.Join(dir, file))
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "scenario.yaml"))
+			require.NoError(t, err)
+			assert.Contains(t, string(b), "platform: docker")
+			cs, ns := runLeftovers(t, eng, dir)
+			assert.Empty(t, cs, "containers left after the run")
+			assert.Empty(t, ns, "networks left after the run")
+		})
+	}
+}
+
+// dockerHelperEnv makes this test binary a harness running one docker run
+// (see TestDockerHelperHarness), for the tests that kill a harness.
+const dockerHelperEnv = "RIPTIDE_TEST_DOCKER_HARNESS"
+
+// TestDockerHelperHarness is not a test: run with dockerHelperEnv set to a
+// run directory, it is a harness running testdata's nats-short scenario on
+// the docker platform, to be killed by TestDockerHarnessSIGKILLThenClean.
+func TestDockerHelperHarness(t *testing.T) {
+	dir := os.Getenv(dockerHelperEnv)
+	if dir == "" {
+		t.Skip("helper process of TestDockerHarnessSIGKILLThenClean")
+	}
+	sc, err := scenarios.Load("../../testdata/scenarios/nats-short.yaml")
+	require.NoError(t, err)
+	sc.Cluster.Platform = "docker"
+	sc.Duration = scenarios.Duration(time.Minute) // killed long before the end
+	require.NoError(t, sc.Validate())
+	_, err = Run(context.Background(), sc, Options{Dir: dir, Log: os.Stderr,
+		PlatformOptions: PlatformOptions{Image: images.NATSServer(nats.DefaultVersion), ToxiproxyImage: images.Toxiproxy()}})
+	require.NoError(t, err)
+}
+
+// buildCLI builds the riptide command into a temporary directory.
+var buildCLI = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "riptide-cli-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "riptide")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/riptidechaos/riptide/cmd/riptide").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build riptide: %w\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// TestDockerHarnessSIGKILLThenClean kills a harness with SIGKILL in the
+// middle of a docker run, with one node paused: its containers and network
+// outlive it. `riptide clean RUN_DIR` then leaves nothing of the run on the
+// engine and saves the node logs into the run directory.
+func TestDockerHarnessSIGKILLThenClean(t *testing.T) {
+	eng, _ := dockerForTest(t)
+	cli, err := buildCLI()
+	require.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "run")
+
+	harness := exec.Command(os.Args[0], "-test.run=^TestDockerHelperHarness$", "-test.v")
+	harness.Env = append(os.Environ(), dockerHelperEnv+"="+dir)
+	var out bytes.Buffer
+	harness.Stdout, harness.Stderr = &out, &out
+	require.NoError(t, harness.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- harness.Wait() }()
+	t.Cleanup(func() { // on a failed assertion below, do not leave the harness running
+		_ = harness.Process.Kill()
+		<-exited
+	})
+
+	// Wait for the main phase: the history grows once the cluster is up.
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		if st, err := os.Stat(filepath.Join(dir, "history.jsonl")); err == nil && st.Size() > 5_000 {
+			break
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("the harness ended before the main phase: %v\n%s", err, out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		require.Truef(t, time.Now().Before(deadline), "no main phase after 3 minutes:\n%s", out.String())
+	}
+	cs, ns := runLeftovers(t, eng, dir)
+	require.Len(t, cs, 4, "three nodes and toxiproxy")
+	require.Len(t, ns, 1)
+	// A node frozen when the harness dies must not stay frozen.
+	paused := strings.TrimPrefix(strings.Fields(cs[0])[0], "/")
+	_, err = eng.Client().ContainerPause(t.Context(), paused, client.ContainerPauseOptions{})
+	require.NoError(t, err)
+
+	require.NoError(t, harness.Process.Signal(syscall.SIGKILL))
+	select {
+	case <-exited:
+		exited <- nil
+	case <-time.After(30 * time.Second):
+		t.Fatal("the harness survived SIGKILL for 30 s")
+	}
+	if !eng.Reaper {
+		cs, ns = runLeftovers(t, eng, dir)
+		require.Len(t, cs, 4, "a SIGKILLed harness cannot remove its containers")
+		require.Len(t, ns, 1)
+	}
+
+	clean := exec.Command(cli, "clean", dir)
+	cleanOut, err := clean.CombinedOutput()
+	require.NoErrorf(t, err, "riptide clean:\n%s", cleanOut)
+	t.Logf("riptide clean:\n%s", cleanOut)
+	cs, ns = runLeftovers(t, eng, dir)
+	assert.Empty(t, cs, "docker ps -a shows the run's containers")
+	assert.Empty(t, ns, "docker network ls shows the run's network")
+	for _, n := range []string{"n1", "n2", "n3"} {
+		b, err := os.ReadFile(filepath.Join(dir, "nodes", n, "node.log"))
+		if assert.NoError(t, err, "the sweep saves the node logs") {
+			assert.Contains(t, string(b), "Server is ready")
+		}
+	}
+}
+
+// TestDockerWithoutEngineExitsThreeInOneLine runs the CLI on a docker
+// scenario with DOCKER_HOST naming nothing: exit status 3 and a one-line
+// explanation on stderr, no stack trace.
+func TestDockerWithoutEngineExitsThreeInOneLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the riptide command; skipped with -short")
+	}
+	cli, err := buildCLI()
+	require.NoError(t, err)
+	tmp := t.TempDir()
+	scenario := filepath.Join(tmp, "docker.yaml")
+	b, err := os.ReadFile("../../testdata/scenarios/nats-short.yaml")
+	require.NoError(t, err)
+	yml := strings.Replace(string(b), "  nodes: 3\n", "  nodes: 3\n  platform: docker\n", 1)
+	require.Contains(t, yml, "platform: docker")
+	require.NoError(t, os.WriteFile(scenario, []byte(yml), 0o644))
+
+	cmd := exec.Command(cli, "run", scenario, "--out", filepath.Join(tmp, "run"))
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix:///nonexistent/docker.sock")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "stderr: %s", stderr.String())
+	assert.Equal(t, ExitHarness, exit.ExitCode())
+	msg := strings.TrimRight(stderr.String(), "\n")
+	assert.NotContains(t, msg, "\n", "one line")
+	assert.Contains(t, msg, "no Docker engine reachable")
+	assert.Contains(t, msg, "DOCKER_HOST=unix:///nonexistent/docker.sock")
+	assert.NotContains(t, msg, "goroutine")
+}
+
+type dockerTestLog struct{ t *testing.T }
+
+func (l dockerTestLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
