@@ -8,7 +8,10 @@ import (
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
 	"github.com/rs/zerolog"
+	zlog "github.com/rs/zerolog/log"
 )
+
+var quietOnce sync.Once
 
 // ClientSide is the From of links that carry client connections.
 const ClientSide = "client"
@@ -165,6 +168,9 @@ type Net struct {
 // listen on host (127.0.0.1 on the process platform). It has no HTTP API:
 // faults call it directly, so nothing listens beyond the proxies themselves.
 func NewNet(host string) *Net {
+	// Toxiproxy's bandwidth toxic logs through zerolog's global logger,
+	// at trace level, straight to stderr; the harness has its own output.
+	quietOnce.Do(func() { zlog.Logger = zerolog.Nop() })
 	// Toxiproxy's server needs a metrics container even when nothing is exported.
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
 	return &Net{embedded: srv, host: host}

@@ -2,6 +2,7 @@ package run
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -18,10 +19,16 @@ import (
 func plan(sc *scenarios.Scenario, nodes []string) ([]injectors.Step, error) {
 	end := sc.Duration.D()
 	var steps []injectors.Step
+	seen := map[uint64]uint64{}
 	for i, f := range sc.Faults {
-		// Each fault draws from its own stream, so that adding or editing
-		// one fault does not change what the others drew.
-		rng := rand.New(rand.NewPCG(uint64(sc.Seed), 0x726970746964+uint64(i))) // "riptid"
+		// Each fault draws from its own stream, named by its content (and
+		// how many identical faults came before it), so that adding,
+		// removing or editing one fault changes no other fault's draws.
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%+v", f)
+		key := h.Sum64()
+		rng := rand.New(rand.NewPCG(uint64(sc.Seed), key+seen[key]))
+		seen[key]++
 		every := f.Every.D()
 		for k := 0; ; k++ {
 			at := f.At.D() + time.Duration(k)*every
@@ -67,7 +74,7 @@ func buildStep(f scenarios.Fault, id string, nodes []string, rng *rand.Rand) (in
 	if err != nil {
 		return step, err
 	}
-	scope := injectors.Scope{Links: f.Links, Clients: f.Clients != "keep", Direction: f.Direction}
+	scope := injectors.Scope{Links: f.Links, Clients: f.Clients == "cut", Direction: f.Direction}
 	switch f.Kind {
 	case "kill":
 		step.Injector, step.For = injectors.Kill{}, f.RestartAfter.D()
@@ -81,7 +88,7 @@ func buildStep(f scenarios.Fault, id string, nodes []string, rng *rand.Rand) (in
 		if f.Mode == "isolate-leader" {
 			step.Target.Nodes = []string{injectors.Leader}
 		}
-		step.Injector = injectors.Partition{Mode: f.Mode, Groups: f.Groups, CutClients: f.Clients != "keep",
+		step.Injector = injectors.Partition{Mode: f.Mode, Groups: f.Groups, CutClients: f.Clients == "cut",
 			Direction: f.Direction, Seed: rng.Uint64()}
 	case "latency":
 		step.Injector = injectors.Latency{Scope: scope, Latency: f.Latency.D(), Jitter: f.Jitter.D()}
