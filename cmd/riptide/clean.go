@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riptidechaos/riptide/clusters/docker"
 	"github.com/riptidechaos/riptide/clusters/process"
 	"github.com/riptidechaos/riptide/injectors"
 	"github.com/riptidechaos/riptide/internal/run"
@@ -32,6 +33,10 @@ type platformCleaner func(ctx context.Context, dir string, open []injectors.Jour
 // platformCleaners by cluster.platform, as the journal's begin line names it.
 var platformCleaners = map[string]platformCleaner{
 	"process": cleanProcess,
+	// Containers and the network, thawed and removed, logs saved (clusters/docker).
+	"docker": func(ctx context.Context, dir string, _ []injectors.JournalEntry) ([]string, error) {
+		return docker.CleanRun(ctx, dir)
+	},
 }
 
 // cmdClean replays the heal journals of crashed runs: riptide clean
