@@ -57,7 +57,7 @@ func fixtureScenario(name string) reports.Scenario {
 // reproducible.
 func resultsFor(t testing.TB, sc reports.Scenario, h []history.Op) *reports.Results {
 	t.Helper()
-	results := checkers.Compose(context.Background(), h, checkers.Queue{})
+	results := checkers.Compose(context.Background(), h, checkers.Default(checkers.Options{})...)
 	sum := checkers.Judge(results, nil)
 	r := &reports.Results{
 		Scenario: sc, Verdict: sum.Verdict, Reason: sum.Reason, Counts: sum.Counts,
@@ -106,8 +106,7 @@ func synthetic(n int, duration time.Duration) []history.Op {
 		{"f2", "partition", []string{"n2"}, map[string]string{"mode": "isolate-one", "clients": "cut"}, 0.40, 0.55},
 		{"f3", "latency", nil, map[string]string{"latency": "50ms", "jitter": "10ms"}, 0.70, 0.80},
 	}
-	sends := n * 2 / 5 // each send is an invoke and a completion
-	step := duration / time.Duration(sends/2+1)
+	step := duration / time.Duration(n/2+1) // about two events a step
 	var offset int64
 	var unread, all []history.Read
 	next := 0

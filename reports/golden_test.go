@@ -1,6 +1,7 @@
 package reports_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,10 +36,36 @@ func TestGoldenFiles(t *testing.T) {
 				}
 				want, err := os.ReadFile(golden)
 				require.NoError(t, err, "no golden file: run UPDATE_GOLDEN=1 go test ./reports/ -run Golden")
-				assert.Equal(t, string(want), string(got), "%s differs from %s (UPDATE_GOLDEN=1 rewrites it)", file, golden)
+				if d := firstDifference(string(want), string(got)); d != "" {
+					t.Errorf("%s differs from %s (review, then UPDATE_GOLDEN=1 rewrites it):\n%s", file, golden, d)
+				}
 			}
 		})
 	}
+}
+
+// firstDifference shows the first line where got departs from want, with
+// two lines of context, or "" when they are equal.
+func firstDifference(want, got string) string {
+	if want == got {
+		return ""
+	}
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	i := 0
+	for i < len(w) && i < len(g) && w[i] == g[i] {
+		i++
+	}
+	var b strings.Builder
+	for j := max(i-2, 0); j < i; j++ {
+		fmt.Fprintf(&b, "  %4d   %s\n", j+1, w[j])
+	}
+	for j := i; j < min(i+3, len(w)); j++ {
+		fmt.Fprintf(&b, "  %4d - %s\n", j+1, w[j])
+	}
+	for j := i; j < min(i+3, len(g)); j++ {
+		fmt.Fprintf(&b, "  %4d + %s\n", j+1, g[j])
+	}
+	return b.String()
 }
 
 // TestWriteLeavesNoTemporaryFiles: every file is replaced by a rename.

@@ -33,10 +33,18 @@ var (
 )
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"dur":    formatDuration,
-	"join":   func(s []string) string { return strings.Join(s, ", ") },
-	"lines":  trimLines,
-	"count":  func(n int64) string { return formatInt(n) },
+	"dur":   formatDuration,
+	"join":  func(s []string) string { return strings.Join(s, ", ") },
+	"lines": trimLines,
+	"count": func(n any) string {
+		switch n := n.(type) {
+		case int:
+			return formatInt(int64(n))
+		case int64:
+			return formatInt(n)
+		}
+		return fmt.Sprint(n)
+	},
 	"add":    func(a, b int) int { return a + b },
 	"params": params,
 }).Parse(reportHTML))
@@ -177,8 +185,13 @@ type page struct {
 	Windows   []windowRow
 	Series    template.JS
 
+	// Notable expectations get a table row (something was found, allowed
+	// or failed); the quiet ones (none allowed, none found) a chip each.
 	Expectations []expectationRow
+	Notable      []expectationRow
+	Quiet        []expectationRow
 	Anomalies    []kindSection
+	AnyAnomaly   bool // a kind that is not merely counted was found
 	Clean        []string
 	Checkers     []checkerRow
 	Porcupine    []porcupineLink
@@ -236,7 +249,17 @@ func newPage(dir string, r *Results, h []history.Op, opts HTMLOptions) *page {
 	}
 	p.Windows = windowRows(r.Checkers)
 	p.Expectations = expectationRows(r)
+	for _, e := range p.Expectations {
+		if e.Pass && e.Count == 0 && (e.Allowed == "0" || e.Counted) {
+			p.Quiet = append(p.Quiet, e)
+		} else {
+			p.Notable = append(p.Notable, e)
+		}
+	}
 	p.Anomalies, p.Clean = kindSections(r, h, pos, opts.Examples)
+	for _, k := range p.Anomalies {
+		p.AnyAnomaly = p.AnyAnomaly || !k.Counted
+	}
 	p.Checkers = checkerRows(r.Checkers)
 	p.Porcupine = porcupineLinks(dir)
 	p.Logs = readNodeLogs(dir, r.Nodes)
@@ -386,13 +409,17 @@ type expectationRow struct {
 	Definition string
 	// Proof false: failing it leaves the run unknown, not invalid.
 	Proof bool
+	// Child refines another kind (lost-middle of lost); Counted is a fact,
+	// not an anomaly (recovered).
+	Child, Counted bool
 }
 
 func expectationRows(r *Results) []expectationRow {
 	out := make([]expectationRow, len(r.Expectations))
 	for i, e := range r.Expectations {
 		info := kindInfo(r, e.Kind)
-		out[i] = expectationRow{Expectation: e, Definition: info.Definition, Proof: info.Proof}
+		out[i] = expectationRow{Expectation: e, Definition: info.Definition, Proof: info.Proof,
+			Child: info.Parent != "", Counted: info.Counted}
 	}
 	return out
 }
@@ -416,11 +443,21 @@ type kindSection struct {
 	Kind       checkers.Kind
 	Definition string
 	Proof      bool
+	Counted    bool
 	Count      int
 	Allowed    string
 	Pass       bool
-	Examples   []exampleView
-	Hidden     int
+	// Children break the count down (lost into lost-prefix, -middle,
+	// -postfix); their examples are the parent's, so they get no section.
+	Children []childCount
+	Examples []exampleView
+	Hidden   int
+}
+
+type childCount struct {
+	Kind       checkers.Kind
+	Count      int
+	Definition string
 }
 
 type exampleView struct {
@@ -430,6 +467,7 @@ type exampleView struct {
 	Value    string
 	Offset   string
 	Producer string
+	Node     string
 	Ops      []opView
 	// Missing are op indices the history does not hold.
 	Missing []int64
@@ -488,33 +526,59 @@ func kindSections(r *Results, h []history.Op, pos func(int64) (int, bool), limit
 	for _, e := range r.Expectations {
 		allowed[e.Kind] = e
 	}
+	count := func(k checkers.Kind) int {
+		n := 0
+		for _, c := range r.Checkers {
+			n += c.Anomalies[k].Count
+		}
+		return n
+	}
 	for _, k := range kindOrder(r) {
 		info := kindInfo(r, k)
-		s := kindSection{Kind: k, Definition: info.Definition, Proof: info.Proof, Pass: true, Allowed: "0"}
+		s := kindSection{Kind: k, Definition: info.Definition, Proof: info.Proof, Counted: info.Counted,
+			Pass: true, Allowed: "0", Count: count(k)}
+		if s.Count == 0 {
+			clean = append(clean, string(k))
+			continue
+		}
+		if info.Parent != "" && count(info.Parent) > 0 {
+			continue // shown in its parent's section
+		}
 		if e, ok := allowed[k]; ok {
 			s.Allowed, s.Pass = e.Allowed, e.Pass
 		}
+		for _, child := range kindOrder(r) {
+			if ci := kindInfo(r, child); ci.Parent == k {
+				if n := count(child); n > 0 {
+					s.Children = append(s.Children, childCount{Kind: child, Count: n, Definition: ci.Definition})
+				}
+			}
+		}
 		for _, c := range r.Checkers {
-			a := c.Anomalies[k]
-			s.Count += a.Count
-			for _, ex := range a.Examples {
+			for _, ex := range c.Anomalies[k].Examples {
 				if len(s.Examples) < limit {
 					s.Examples = append(s.Examples, newExampleView(c.Checker, ex, h, pos))
 				}
 			}
 		}
-		if s.Count == 0 {
-			clean = append(clean, string(k))
-			continue
-		}
 		s.Hidden = s.Count - len(s.Examples)
 		found = append(found, s)
 	}
+	// Facts that are not anomalies (recovered sends) come after them.
+	slices.SortStableFunc(found, func(a, b kindSection) int {
+		switch {
+		case a.Counted == b.Counted:
+			return 0
+		case b.Counted:
+			return -1
+		}
+		return 1
+	})
 	return found, clean
 }
 
 func newExampleView(checker string, ex checkers.Example, h []history.Op, pos func(int64) (int, bool)) exampleView {
-	v := exampleView{Checker: checker, Message: linkOps(ex.Message, pos), Stream: ex.Stream, Value: ex.Value}
+	v := exampleView{Checker: checker, Message: linkOps(ex.Message, pos), Stream: ex.Stream, Value: ex.Value, Node: ex.Node}
 	if ex.Offset != 0 {
 		v.Offset = strconv.FormatInt(ex.Offset, 10)
 	}

@@ -40,7 +40,7 @@ func TestReportShowsTheRun(t *testing.T) {
 	page := render(t, "", r, h)
 	for _, want := range []string{
 		`class="banner valid"`, "Every expectation held",
-		"nats 2.12.1", "3 on process", // scenario facts
+		"nats 2.12.1", "3 nodes on process", // scenario facts
 		"f1 kill", "f2 partition clients=cut mode=isolate-one", "f3 latency jitter=10ms latency=50ms", // fault bars
 		`class="band k0"`, "acknowledged sends/s", "p99", // charts with fault bands
 		"heal and drain →", // the phase after the main one
@@ -54,7 +54,7 @@ func TestReportShowsTheRun(t *testing.T) {
 		names = append(names, l[1])
 	}
 	assert.Equal(t, []string{"n1", "n2", "n3", "all links"}, names)
-	assertAbsent(t, page, "Availability around each fault", "no windows, no table")
+	assertHas(t, page, "Availability around each fault", "the availability checker's windows")
 }
 
 func TestReportRendersEveryKindTheCheckersList(t *testing.T) {

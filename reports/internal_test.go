@@ -249,6 +249,13 @@ func TestNiceScales(t *testing.T) {
 	assert.Equal(t, []string{"0s", "5s", "10s", "15s", "20s"}, labels(timeTicks(22*time.Second)))
 	assert.Equal(t, "1m30s", formatDuration(90*time.Second))
 	assert.Equal(t, "2m", formatDuration(2*time.Minute))
+	for d, want := range map[time.Duration]string{
+		642944 * time.Nanosecond: "643µs", 1441379 * time.Nanosecond: "1.44ms", 22418900 * time.Nanosecond: "22.4ms",
+		253730000 * time.Nanosecond: "254ms", 5052899435 * time.Nanosecond: "5.05s", 21968296241 * time.Nanosecond: "22s",
+		1500 * time.Nanosecond: "1.5µs",
+	} {
+		assert.Equal(t, want, formatDuration(d), "%d ns", int64(d))
+	}
 	assert.Equal(t, "1,234,567", formatInt(1234567))
 }
 

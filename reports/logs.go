@@ -23,8 +23,10 @@ const (
 
 // problemLine matches the lines worth showing from anywhere in a log: Go
 // panics and fatal errors, and the error levels of common server logs
-// (NATS [ERR]/[FTL], log4j ERROR/FATAL, Go's "level=error").
-var problemLine = regexp.MustCompile(`(?i)\bpanic\b|fatal error|\[(ERR|FTL|FATAL|ERROR)\]|\b(ERROR|FATAL|SEVERE)\b|level=(error|fatal)`)
+// (NATS [ERR]/[FTL], log4j ERROR/FATAL, logfmt level=error). Levels are
+// matched as loggers write them, in capitals: "Read Error" in an info line
+// of NATS is not an error of the server.
+var problemLine = regexp.MustCompile(`\bpanic\b|fatal error|\[(ERR|FTL|FATAL|ERROR)\]|\b(ERROR|FATAL|SEVERE)\b|level=(error|fatal|ERROR|FATAL)`)
 
 var panicStart = regexp.MustCompile(`^(panic: |fatal error: )`)
 

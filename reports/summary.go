@@ -42,7 +42,9 @@ func RenderSummary(r *Results) []byte {
 			continue
 		}
 		result := "✅ pass"
-		if !e.Pass {
+		if kindInfo(r, e.Kind).Counted {
+			result = "counted"
+		} else if !e.Pass {
 			result = "❌ fail"
 			if !kindInfo(r, e.Kind).Proof {
 				result = "⚠️ unproven"
@@ -61,23 +63,32 @@ func RenderSummary(r *Results) []byte {
 		fmt.Fprintf(&b, "None found, none allowed: %s.\n\n", strings.Join(quiet, ", "))
 	}
 
+	counts := map[checkers.Kind]int{}
+	for _, res := range r.Checkers {
+		for k, a := range res.Anomalies {
+			counts[k] += a.Count
+		}
+	}
 	for _, k := range kindOrder(r) {
+		info := kindInfo(r, k)
+		if counts[k] == 0 || (info.Parent != "" && counts[info.Parent] > 0) {
+			continue // a child's examples are its parent's
+		}
 		var lines []string
-		total := 0
 		for _, res := range r.Checkers {
-			a := res.Anomalies[k]
-			total += a.Count
-			for _, ex := range a.Examples {
+			for _, ex := range res.Anomalies[k].Examples {
 				if len(lines) < summaryExamples {
 					lines = append(lines, "- "+md(ex.Message))
 				}
 			}
 		}
-		if total == 0 {
-			continue
+		what := "for example"
+		if info.Counted {
+			what = "counted, not an anomaly; for example"
 		}
-		fmt.Fprintf(&b, "**%d %s**, for example:\n%s\n\n", total, mdName(string(k)), strings.Join(lines, "\n"))
+		fmt.Fprintf(&b, "**%d %s**, %s:\n%s\n\n", counts[k], mdName(string(k)), what, strings.Join(lines, "\n"))
 	}
+
 	for _, res := range r.Checkers {
 		if res.Error != "" {
 			fmt.Fprintf(&b, "Checker %s could not finish: %s\n\n", mdName(res.Checker), md(firstLine(res.Error)))
