@@ -43,7 +43,7 @@ func TestReportShowsTheRun(t *testing.T) {
 		"nats 2.12.1", "3 nodes on process", // scenario facts
 		"f1 kill", "f2 partition clients=cut mode=isolate-one", "f3 latency jitter=10ms latency=50ms", // fault bars
 		`class="band k0"`, "acknowledged sends/s", "p99", // charts with fault bands
-		"heal and drain →", // the phase after the main one
+		"heal and drain after 20s", // the phase after the main one
 	} {
 		assertHas(t, page, want)
 	}
