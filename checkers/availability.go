@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -109,8 +110,8 @@ func (c Availability) Check(ctx context.Context, h []history.Op) Result {
 		}
 	}
 	// Ops are recorded in time order; sort anyway, a history may be merged.
-	slices.SortStableFunc(sends, func(a, b sendDone) int { return cmpInt64(a.t, b.t) })
-	slices.SortStableFunc(polls, func(a, b pollDone) int { return cmpInt64(a.t, b.t) })
+	slices.SortStableFunc(sends, func(a, b sendDone) int { return cmp.Compare(a.t, b.t) })
+	slices.SortStableFunc(polls, func(a, b pollDone) int { return cmp.Compare(a.t, b.t) })
 	if trafficEnd < trafficStart {
 		trafficStart, trafficEnd = 0, 0
 	}
@@ -119,7 +120,7 @@ func (c Availability) Check(ctx context.Context, h []history.Op) Result {
 			f.end = max(f.start, trafficEnd)
 		}
 	}
-	slices.SortStableFunc(faults, func(a, b *faultSpan) int { return cmpInt64(a.start, b.start) })
+	slices.SortStableFunc(faults, func(a, b *faultSpan) int { return cmp.Compare(a.start, b.start) })
 
 	var acked int64
 	for _, s := range sends {
@@ -217,14 +218,4 @@ func stats(sends []sendDone, polls []pollDone, lo, hi int64) WindowStats {
 func percentile(xs []int64, p float64) int64 {
 	k := int(math.Ceil(p*float64(len(xs)))) - 1
 	return xs[min(max(k, 0), len(xs)-1)]
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

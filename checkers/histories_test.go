@@ -2,6 +2,7 @@ package checkers
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -85,5 +86,31 @@ func TestHistories(t *testing.T) {
 		if !info.Counted {
 			assert.Truef(t, badKinds[info.Kind], "no %s-bad.jsonl in testdata/histories", info.Kind)
 		}
+	}
+}
+
+// TestPartialHistories cuts a recorded history where a crashed run would
+// have stopped writing it: the checkers must finish, prove nothing wrong
+// and, before the drain completed, leave the run unknown.
+func TestPartialHistories(t *testing.T) {
+	h, _, err := history.ReadFile("../testdata/histories/recorded-nats-short-ok.jsonl")
+	require.NoError(t, err)
+	drainAt := slices.IndexFunc(h, func(op history.Op) bool { return op.F == history.Drain })
+	require.Positive(t, drainAt)
+	for _, frac := range []float64{0.1, 0.5, 0.9, 0.99} {
+		n := int(frac * float64(len(h)))
+		t.Run(fmt.Sprintf("first %d of %d ops", n, len(h)), func(t *testing.T) {
+			results := Compose(context.Background(), h[:n], Default(Options{})...)
+			sum := Judge(results, nil)
+			for _, r := range results {
+				require.Empty(t, r.Error, r.Checker)
+			}
+			require.Less(t, n, drainAt)
+			assert.Equal(t, Unknown, sum.Verdict, sum.Reason)
+			for _, k := range sum.Failing {
+				info, _ := KindInfoOf(k)
+				assert.False(t, info.Proof, "a cut history proves no %s", k)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -87,18 +88,6 @@ type drainState struct {
 type nodeDrain struct {
 	pos    int32
 	offset int64
-}
-
-// offsetConflict lists the distinct values seen at one offset.
-type offsetConflict struct {
-	vals []int32
-	poss []int32
-}
-
-// valueOffsets lists the distinct offsets one value was seen at.
-type valueOffsets struct {
-	offs []int64
-	poss []int32
 }
 
 // queueScan is one run of the queue checker.
@@ -421,36 +410,6 @@ func (st *qstream) noteNode(id int32, o int64, nodeBit uint64) {
 	st.offNodes[o] |= nodeBit
 }
 
-func (st *qstream) conflict(o int64, r *obsRef, id int32, pos int32) {
-	if st.conflicts == nil {
-		st.conflicts = map[int64]*offsetConflict{}
-	}
-	c := st.conflicts[o]
-	if c == nil {
-		c = &offsetConflict{vals: []int32{r.val - 1}, poss: []int32{r.pos}}
-		st.conflicts[o] = c
-	}
-	if !slices.Contains(c.vals, id) {
-		c.vals = append(c.vals, id)
-		c.poss = append(c.poss, pos)
-	}
-}
-
-func (st *qstream) duplicate(id int32, v *qvalue, o int64, pos int32) {
-	if st.dups == nil {
-		st.dups = map[int32]*valueOffsets{}
-	}
-	d := st.dups[id]
-	if d == nil {
-		d = &valueOffsets{offs: []int64{v.off}, poss: []int32{v.offPos}}
-		st.dups[id] = d
-	}
-	if !slices.Contains(d.offs, o) {
-		d.offs = append(d.offs, o)
-		d.poss = append(d.poss, pos)
-	}
-}
-
 // name spells value id of st.
 func (q *queueScan) name(st *qstream, id int32) string {
 	if s, ok := st.names[id]; ok {
@@ -510,15 +469,7 @@ func (q *queueScan) example(st *qstream, id int32) Example {
 
 func (q *queueScan) report(res *Result) {
 	order := slices.Clone(q.list)
-	slices.SortFunc(order, func(a, b *qstream) int {
-		switch {
-		case a.name < b.name:
-			return -1
-		case a.name > b.name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(order, func(a, b *qstream) int { return cmp.Compare(a.name, b.name) })
 	var c counts
 	for _, st := range order {
 		q.reportValues(res, st, &c)
@@ -526,29 +477,24 @@ func (q *queueScan) report(res *Result) {
 		q.reportSendOrder(res, st)
 		q.reportReaders(res, st)
 		c.reads += st.reads
+		c.readers += int64(len(st.readers))
 	}
 	res.Stats = map[string]int64{
-		"streams":        int64(len(q.list)),
-		"sends":          c.sends,
-		"acked":          c.acked,
-		"failed":         c.failed,
-		"indeterminate":  c.indeterminate,
-		"reads":          c.reads,
-		"distinct-reads": c.distinctReads,
-		"recovered":      c.recovered,
-		"ordered-readers": func() int64 {
-			n := 0
-			for _, st := range q.list {
-				n += len(st.readers)
-			}
-			return int64(n)
-		}(),
+		"streams":         int64(len(q.list)),
+		"sends":           c.sends,
+		"acked":           c.acked,
+		"failed":          c.failed,
+		"indeterminate":   c.indeterminate,
+		"reads":           c.reads,
+		"distinct-reads":  c.distinctReads,
+		"recovered":       c.recovered,
+		"ordered-readers": c.readers,
 	}
 }
 
 // counts are the totals that go into Stats.
 type counts struct {
-	sends, acked, failed, indeterminate, reads, distinctReads, recovered int64
+	sends, acked, failed, indeterminate, reads, distinctReads, recovered, readers int64
 }
 
 func fmtTime(t int64) string {
