@@ -1,0 +1,76 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/riptidechaos/riptide/checkers"
+	"github.com/riptidechaos/riptide/history"
+)
+
+// Headline says the verdict in one sentence.
+func (r *Results) Headline() string {
+	switch {
+	case r.Interrupted:
+		return "The run was interrupted before it finished: " + orElse(r.Reason, "nothing can be concluded") + "."
+	case r.Verdict == checkers.Valid:
+		return fmt.Sprintf("Every expectation held: %d acknowledged sends, %d faults injected, nothing lost, duplicated or corrupted.", r.Acked, r.faultsInjected())
+	case r.Verdict == checkers.Invalid:
+		return "A guarantee broke: " + sentence(orElse(r.why(), "a checker found an anomaly the scenario does not allow"))
+	default:
+		return "Nothing was proven wrong, but the run could not prove the guarantees held: " +
+			sentence(orElse(r.why(), "the verdict is unknown"))
+	}
+}
+
+// why says what made the verdict, naming the checkers: "the queue checker
+// found 1 lost". Reason says the same in the form "queue: 1 lost", which reads
+// well in a log but not in a sentence; a reason the runner set itself
+// (harness problems) has no checker to name and is used as it is.
+func (r *Results) why() string {
+	var parts []string
+	for _, c := range r.Checkers {
+		switch {
+		case c.Reason == "" || c.Verdict == checkers.Valid:
+		case c.Error != "":
+			parts = append(parts, c.Reason)
+		default:
+			parts = append(parts, "the "+c.Checker+" checker found "+c.Reason)
+		}
+	}
+	own := r.Reason
+	for _, c := range r.Checkers {
+		if c.Reason != "" {
+			own = strings.TrimPrefix(strings.TrimPrefix(own, c.Checker+": "+c.Reason), "; ")
+		}
+	}
+	if own != "" {
+		parts = append(parts, own)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (r *Results) faultsInjected() int {
+	n := 0
+	for _, f := range r.Faults {
+		if f.F == history.FaultStart && f.Error == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
+}
+
+func orElse(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
