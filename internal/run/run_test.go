@@ -15,6 +15,7 @@ import (
 
 	"github.com/riptidechaos/riptide/checkers"
 	"github.com/riptidechaos/riptide/history"
+	"github.com/riptidechaos/riptide/injectors"
 	"github.com/riptidechaos/riptide/scenarios"
 )
 
@@ -73,9 +74,21 @@ func TestRealClusterShortScenario(t *testing.T) {
 	for _, f := range r.Faults {
 		assert.Empty(t, f.Error, "fault %s %s", f.ID, f.F)
 	}
-	for _, name := range []string{"scenario.yaml", "history.jsonl", "results.json", "report.html", "nodes/n1/node.log", "nodes/n3/nats.conf"} {
+	for _, name := range []string{"scenario.yaml", "history.jsonl", "results.json", "report.html", "nodes/n1/node.log", "nodes/n3/nats.conf", "schedule.json"} {
 		assert.FileExists(t, filepath.Join(dir, name))
 	}
+	// Every fault was journalled before it was applied and healed after.
+	journal, err := injectors.ReadJournal(dir)
+	require.NoError(t, err)
+	assert.True(t, injectors.Ended(journal))
+	assert.Empty(t, injectors.Unhealed(journal))
+	var healed int
+	for _, e := range journal {
+		if e.Event == injectors.EventHealed {
+			healed++
+		}
+	}
+	assert.Equal(t, 3, healed)
 	h, info, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
 	require.NoError(t, err)
 	assert.False(t, info.Torn)
@@ -125,6 +138,11 @@ func TestRealClusterInterruptStopsFast(t *testing.T) {
 	h, _, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
 	require.NoError(t, err)
 	assert.NotEmpty(t, h)
+	// Teardown undid whatever fault was on, and the journal says so.
+	journal, err := injectors.ReadJournal(dir)
+	require.NoError(t, err)
+	assert.True(t, injectors.Ended(journal))
+	assert.Empty(t, injectors.Unhealed(journal))
 }
 
 type testLog struct{ t *testing.T }

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/riptidechaos/riptide/injectors"
+)
+
+// faultyScenario pauses n3 and isolates n1 one second into a long main
+// phase, so that a harness stopped a few seconds in is mid-fault.
+const faultyScenario = `name: mid-fault
+seed: 3
+duration: 2m
+cluster: {system: nats, nodes: 3, config: {sync_interval: always}}
+workload: {kind: queue, replicas: 3, producers: 1, consumers: 1, rate: 50}
+faults:
+  - {kind: pause, target: n3, at: 1s, duration: 100s}
+  - {kind: partition, mode: isolate-one, target: n1, at: 1s, duration: 100s}
+`
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// riptideBinary builds riptide once for the tests of this file.
+func riptideBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "riptide-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "riptide")
+		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return builtBin
+}
+
+// startMidFault runs the faulty scenario with the built binary and returns
+// once both faults are on: n3 frozen, n1 cut off.
+func startMidFault(t *testing.T) (cmd *exec.Cmd, dir string, exited chan error, out *lockedBuffer) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a real cluster; skipped with -short")
+	}
+	bin := riptideBinary(t)
+	scenario := filepath.Join(t.TempDir(), "mid-fault.yaml")
+	require.NoError(t, os.WriteFile(scenario, []byte(faultyScenario), 0o644))
+	dir = filepath.Join(t.TempDir(), "run")
+	out = &lockedBuffer{}
+	cmd = exec.Command(bin, "run", scenario, "--out", dir)
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	exited = make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		// The fault-start lines are logged after the faults are applied.
+		s := out.String()
+		if bytes.Count([]byte(s), []byte("fault-start")) >= 2 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the faults never started:\n%s", s)
+		select {
+		case err := <-exited:
+			t.Fatalf("riptide exited early: %v\n%s", err, s)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return cmd, dir, exited, out
+}
+
+// nodeGone reports whether pid no longer runs (gone, or a zombie nobody
+// reaped yet).
+func nodeGone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && i+2 < len(b) && (b[i+2] == 'Z' || b[i+2] == 'X')
+}
+
+func journalEvents(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := injectors.ReadJournal(dir)
+	require.NoError(t, err)
+	var ev []string
+	for _, e := range entries {
+		ev = append(ev, e.Event+" "+e.ID)
+	}
+	return ev
+}
+
+// TestRealClusterSIGKILLThenClean kills the harness with SIGKILL while a
+// node is paused and another is cut off, then runs riptide clean on the
+// run directory: no node process is left, paused or not, and the journal
+// says every fault was cleaned.
+func TestRealClusterSIGKILLThenClean(t *testing.T) {
+	cmd, dir, exited, out := startMidFault(t)
+	pids := pidsIn(t, dir)
+	require.Len(t, pids, 3)
+	require.ElementsMatch(t, []string{"begin ", "apply f1", "apply f2"}, journalEvents(t, dir), "mid-fault, nothing healed yet")
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("riptide survived SIGKILL:\n%s", out.String())
+	}
+
+	code, stdout, stderr := runCLI("clean", dir)
+	require.Equal(t, 0, code, "%s\n%s", stdout, stderr)
+	require.Contains(t, stdout, "faults f1, f2 marked cleaned")
+	for _, pid := range pids {
+		require.Eventually(t, func() bool { return nodeGone(pid) }, 10*time.Second, 50*time.Millisecond,
+			"nats-server %d survived the harness and riptide clean", pid)
+	}
+	entries, err := injectors.ReadJournal(dir)
+	require.NoError(t, err)
+	require.Empty(t, injectors.Unhealed(entries))
+	require.True(t, injectors.Ended(entries))
+	ev := journalEvents(t, dir)
+	require.Subset(t, ev, []string{"cleaned f1", "cleaned f2"})
+	// The pause was journalled with the pid it froze.
+	i := slices.IndexFunc(entries, func(e injectors.JournalEntry) bool { return e.Kind == "pause" })
+	require.GreaterOrEqual(t, i, 0)
+	require.Equal(t, injectors.UndoPause, entries[i].Undo[0].Action)
+	require.True(t, slices.Contains(pids, entries[i].Undo[0].PID))
+
+	// A second clean finds nothing to do.
+	code, stdout, _ = runCLI("clean", dir)
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "0 needed cleaning")
+}
+
+// TestRealClusterSIGTERMLikeSIGINT stops a run mid-fault with SIGTERM: it
+// behaves as Ctrl-C does (exit 3 within 5 s, every node gone) and its
+// journal ends with every fault torn down, so nothing is left to clean.
+func TestRealClusterSIGTERMLikeSIGINT(t *testing.T) {
+	cmd, dir, exited, out := startMidFault(t)
+	pids := pidsIn(t, dir)
+	require.Len(t, pids, 3)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		var exit *exec.ExitError
+		require.True(t, errors.As(err, &exit), "exit: %v\n%s", err, out.String())
+		require.Equal(t, 3, exit.ExitCode())
+	case <-time.After(5 * time.Second):
+		t.Fatalf("riptide still running 5 s after SIGTERM:\n%s", out.String())
+	}
+	for _, pid := range pids {
+		require.True(t, nodeGone(pid), "nats-server %d survived", pid)
+	}
+	ev := journalEvents(t, dir)
+	require.Equal(t, []string{"begin ", "apply f1", "apply f2", "end "}, []string{ev[0], sorted(ev[1:3])[0], sorted(ev[1:3])[1], ev[len(ev)-1]})
+	require.ElementsMatch(t, []string{"torn-down f1", "torn-down f2"}, ev[3:len(ev)-1], "every fault ends torn down")
+	code, stdout, _ := runCLI("clean", dir)
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "0 needed cleaning")
+}
+
+// sorted returns a sorted copy: faults due at the same time are applied
+// in either order.
+func sorted(ev []string) []string { return slices.Sorted(slices.Values(ev)) }
