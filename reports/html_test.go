@@ -112,3 +112,24 @@ func TestWriteHTMLReadsTheHistoryFromTheRunDirectory(t *testing.T) {
 	require.NoError(t, err)
 	assertHas(t, string(page), `id="ops-data"`, "the operation table is there")
 }
+
+func TestHeadline(t *testing.T) {
+	valid := &reports.Results{Verdict: checkers.Valid, Acked: 10,
+		Faults:       []reports.FaultEvent{{F: history.FaultStart, ID: "f1"}, {F: history.FaultStop, ID: "f1"}},
+		Expectations: []reports.Expectation{{Kind: checkers.Lost, Allowed: "0", Pass: true}}}
+	assert.Equal(t, "Every expectation held: 10 acknowledged sends, 1 fault injected, nothing lost, duplicated or corrupted.", valid.Headline())
+	valid.Expectations = append(valid.Expectations, reports.Expectation{Kind: checkers.Duplicate, Allowed: "allowed", Count: 3, Pass: true})
+	assert.Equal(t, "Every expectation held: 10 acknowledged sends, 1 fault injected; found, within what the scenario allows: 3 duplicate.", valid.Headline())
+
+	invalid := &reports.Results{Verdict: checkers.Invalid, Reason: "queue: 2 lost",
+		Checkers: []checkers.Result{{Checker: "queue", Verdict: checkers.Invalid, Reason: "2 lost"}}}
+	assert.Equal(t, "A guarantee broke: the queue checker found 2 lost.", invalid.Headline())
+
+	unknown := &reports.Results{Verdict: checkers.Unknown, Reason: "the harness could not carry out the scenario: heal f2: timeout"}
+	assert.Equal(t, "Nothing was proven wrong, but the run could not prove the guarantees held: the harness could not carry out the scenario: heal f2: timeout.", unknown.Headline())
+
+	interrupted := &reports.Results{Verdict: checkers.Unknown, Interrupted: true, Reason: "the run was interrupted before the heal and the final drain"}
+	assert.Equal(t, "The run was interrupted before the heal and the final drain, so nothing can be concluded.", interrupted.Headline())
+	interrupted.Verdict, interrupted.Reason, interrupted.Checkers = checkers.Invalid, invalid.Reason, invalid.Checkers
+	assert.Equal(t, "The run was interrupted, but a guarantee had already broken: the queue checker found 2 lost.", interrupted.Headline())
+}

@@ -12,9 +12,22 @@ import (
 func (r *Results) Headline() string {
 	switch {
 	case r.Interrupted:
-		return "The run was interrupted before it finished: " + orElse(r.Reason, "nothing can be concluded") + "."
+		if r.Verdict == checkers.Invalid {
+			return "The run was interrupted, but a guarantee had already broken: " + sentence(orElse(r.why(), "see the anomalies"))
+		}
+		return "The run was interrupted before the heal and the final drain, so nothing can be concluded."
 	case r.Verdict == checkers.Valid:
-		return fmt.Sprintf("Every expectation held: %d acknowledged sends, %d faults injected, nothing lost, duplicated or corrupted.", r.Acked, r.faultsInjected())
+		head := fmt.Sprintf("Every expectation held: %d acknowledged sends, %s injected", r.Acked, plural(r.faultsInjected(), "fault"))
+		var tolerated []string
+		for _, e := range r.Expectations {
+			if info := kindInfo(r, e.Kind); e.Count > 0 && !info.Counted && info.Parent == "" {
+				tolerated = append(tolerated, fmt.Sprintf("%d %s", e.Count, e.Kind))
+			}
+		}
+		if len(tolerated) > 0 {
+			return head + "; found, within what the scenario allows: " + strings.Join(tolerated, ", ") + "."
+		}
+		return head + ", nothing lost, duplicated or corrupted."
 	case r.Verdict == checkers.Invalid:
 		return "A guarantee broke: " + sentence(orElse(r.why(), "a checker found an anomaly the scenario does not allow"))
 	default:
@@ -58,6 +71,14 @@ func (r *Results) faultsInjected() int {
 		}
 	}
 	return n
+}
+
+// plural writes "1 fault", "3 faults".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func sentence(s string) string {
