@@ -109,7 +109,7 @@ type linScan struct {
 	list    []*lstream
 	procs   procTable
 	keys    keyTable
-	last    *lstream
+	recent  [256]*lstream // by nameSlot, as in queueScan
 }
 
 func (c Linearizable) Check(ctx context.Context, h []history.Op) Result {
@@ -159,8 +159,9 @@ func (s *linScan) sorted() []*lstream {
 }
 
 func (s *linScan) stream(name string) *lstream {
-	if s.last != nil && s.last.name == name {
-		return s.last
+	slot := nameSlot(name)
+	if st := s.recent[slot]; st != nil && st.name == name {
+		return st
 	}
 	st := s.streams[name]
 	if st == nil {
@@ -168,7 +169,7 @@ func (s *linScan) stream(name string) *lstream {
 		s.streams[name] = st
 		s.list = append(s.list, st)
 	}
-	s.last = st
+	s.recent[slot] = st
 	return st
 }
 

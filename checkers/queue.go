@@ -105,9 +105,8 @@ type queueScan struct {
 	readers  map[readerKey]*reader
 	nodes    nodeIDs
 	keys     keyTable
-	// last caches the stream of the previous lookup: consecutive ops
-	// often share it.
-	last *qstream
+	// recent caches streams by nameSlot: most lookups never hash a name.
+	recent [256]*qstream
 }
 
 func (Queue) Check(ctx context.Context, h []history.Op) Result {
@@ -139,8 +138,9 @@ func drainProcesses(h []history.Op) map[int]bool {
 }
 
 func (q *queueScan) stream(name string) *qstream {
-	if q.last != nil && q.last.name == name {
-		return q.last
+	slot := nameSlot(name)
+	if st := q.recent[slot]; st != nil && st.name == name {
+		return st
 	}
 	st := q.streams[name]
 	if st == nil {
@@ -148,7 +148,7 @@ func (q *queueScan) stream(name string) *qstream {
 		q.streams[name] = st
 		q.list = append(q.list, st)
 	}
-	q.last = st
+	q.recent[slot] = st
 	return st
 }
 

@@ -318,6 +318,20 @@ func (t *offsetTable) walk(lo, hi int64, up bool, f func(o int64, r *obsRef) boo
 	}
 }
 
+// nameSlot places a stream name in a small direct-mapped cache. Names of
+// one run differ mostly in their length and last characters
+// ("stream-7", "stream-12"), which is all it looks at.
+func nameSlot(s string) uint8 {
+	n := len(s)
+	switch n {
+	case 0:
+		return 0
+	case 1:
+		return s[0]
+	}
+	return uint8(n*37) ^ s[n-1] ^ s[n-2]<<4
+}
+
 // nodeIDs numbers node names in order of first appearance.
 type nodeIDs struct {
 	ids   map[string]int
@@ -325,6 +339,14 @@ type nodeIDs struct {
 }
 
 func (n *nodeIDs) id(name string) int {
+	// A cluster has a handful of nodes: a scan beats hashing the name.
+	if len(n.names) <= 8 {
+		for i, s := range n.names {
+			if s == name {
+				return i
+			}
+		}
+	}
 	if id, ok := n.ids[name]; ok {
 		return id
 	}
