@@ -2,6 +2,8 @@ package reports_test
 
 import (
 	"bytes"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,6 +98,42 @@ func BenchmarkWrite1M(b *testing.B) {
 	for b.Loop() {
 		if err := reports.Write(dir, r, h); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestLongValuesStayWithinTheSizeBound: long message bodies would make
+// even the sampled table too large; the cells are cut, and the sample
+// shrinks until the table fits its byte bound, keeping the examples.
+func TestLongValuesStayWithinTheSizeBound(t *testing.T) {
+	r, h := bigRun(t, 20_000)
+	pad := strings.Repeat("x", 1024)
+	for i := range h {
+		if h[i].Value != "" {
+			h[i].Value += pad
+		}
+		for j := range h[i].Reads {
+			h[i].Reads[j].Value += pad
+		}
+	}
+	const bound = 1 << 20
+	var buf bytes.Buffer
+	require.NoError(t, reports.RenderHTML(&buf, "", r, h, reports.HTMLOptions{TableBytes: bound}))
+	page := buf.String()
+	assertHas(t, page, "x…", "long values are cut in the table")
+	m := regexp.MustCompile(`(?s)id="ops-data"[^>]*>(.*?)</script>`).FindStringSubmatch(page)
+	require.NotNil(t, m)
+	assert.LessOrEqual(t, len(m[1]), bound)
+	rows := tableIndices(t, page)
+	assert.Less(t, len(rows), len(h), "the table is a sample")
+	assert.Greater(t, len(rows), 1000)
+	for _, c := range r.Checkers {
+		for _, a := range c.Anomalies {
+			for _, ex := range a.Examples {
+				for _, op := range ex.Ops {
+					assert.True(t, rows[op], "example op #%d is in the table", op)
+				}
+			}
 		}
 	}
 }

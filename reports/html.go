@@ -55,6 +55,8 @@ type HTMLOptions struct {
 	// Examples bounds the examples shown per anomaly kind (default 10;
 	// results.json keeps up to checkers.MaxExamples).
 	Examples int
+	// TableBytes bounds the encoded table (default MaxTableBytes).
+	TableBytes int
 }
 
 // RenderHTML writes report.html for r to w. h is the run's history (nil
@@ -67,6 +69,9 @@ func RenderHTML(w io.Writer, dir string, r *Results, h []history.Op, opts HTMLOp
 	}
 	if opts.Examples <= 0 {
 		opts.Examples = 10
+	}
+	if opts.TableBytes <= 0 {
+		opts.TableBytes = MaxTableBytes
 	}
 	p := newPage(dir, r, h, opts)
 	if err := reportTemplate.Execute(w, p); err != nil {
@@ -167,9 +172,15 @@ func newPage(dir string, r *Results, h []history.Op, opts HTMLOptions) *page {
 		t := computeTraffic(h, p.End)
 		p.Charts = []chart{throughputChart(t, r.Scenario.Duration), latencyChart(t)}
 		p.Series = template.JS(seriesJSON(t, p.Spans))
-		keep, examples := sample(h, pos, r.Checkers, opts.TableRows)
-		p.Table = template.JS(appendTable(make([]byte, 0, len(keep)*96), h, keep, examples))
-		p.TableRows, p.TableTotal = len(keep), len(h)
+		for budget := opts.TableRows; ; budget /= 2 {
+			keep, examples := sample(h, pos, r.Checkers, budget)
+			table := appendTable(make([]byte, 0, len(keep)*96), h, keep, examples)
+			p.Table = template.JS(table)
+			p.TableRows, p.TableTotal = len(keep), len(h)
+			if len(table) <= opts.TableBytes || budget < 1000 {
+				break
+			}
+		}
 		streams := map[string]bool{}
 		for _, op := range h {
 			if op.Stream != "" {

@@ -18,7 +18,7 @@ const (
 	logErrorLines  = 40
 	logPanicLines  = 40 // lines kept after a panic, for its stack
 	logMaxScan     = 32 << 20
-	logMaxLineSize = 4 << 10
+	logMaxLineSize = 1 << 10
 )
 
 // problemLine matches the lines worth showing from anywhere in a log: Go

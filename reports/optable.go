@@ -143,7 +143,7 @@ func appendTable(b []byte, h []history.Op, keep []int, examples map[int]bool) []
 		b = append(b, ',')
 		b = appendJSONString(b, op.Stream)
 		b = append(b, ',')
-		b = appendJSONString(b, op.Value)
+		b = appendJSONString(b, clip(op.Value, maxCell))
 		b = append(b, ',')
 		b = strconv.AppendInt(b, op.Offset, 10)
 		b = append(b, ',')
@@ -151,9 +151,9 @@ func appendTable(b []byte, h []history.Op, keep []int, examples map[int]bool) []
 		if op.Fault != nil && len(op.Fault.Targets) > 0 {
 			node = strings.Join(op.Fault.Targets, ",")
 		}
-		b = appendJSONString(b, node)
+		b = appendJSONString(b, clip(node, maxCell))
 		b = append(b, ',')
-		b = appendJSONString(b, op.Error)
+		b = appendJSONString(b, clip(op.Error, maxError))
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(op.Time/1000), 10)
 		b = append(b, ',')
@@ -173,7 +173,7 @@ func appendTable(b []byte, h []history.Op, keep []int, examples map[int]bool) []
 				b = append(b, ",["...)
 				b = strconv.AppendInt(b, r.Offset, 10)
 				b = append(b, ',')
-				b = appendJSONString(b, r.Value)
+				b = appendJSONString(b, clip(r.Value, maxCell))
 				b = append(b, ']')
 			}
 			b = append(b, ']')
@@ -181,6 +181,30 @@ func appendTable(b []byte, h []history.Op, keep []int, examples map[int]bool) []
 		b = append(b, ']')
 	}
 	return append(b, ']')
+}
+
+// Bounds of one cell of the table. Message bodies and errors can be long
+// (a workload with large values, a stack in an error); the table shows the
+// start of them, the anomaly section and history.jsonl the whole.
+const (
+	maxCell  = 160
+	maxError = 400
+)
+
+// MaxTableBytes bounds the encoded operation table. With long values even
+// a sampled table could outgrow the 10 MB the report must stay under, so
+// the sample is halved until it fits.
+const MaxTableBytes = 7 << 20
+
+// clip cuts s to at most n bytes on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 const hexDigits = "0123456789abcdef"
