@@ -44,12 +44,22 @@ func chromiumPath(t *testing.T) string {
 // returns the DOM after its scripts ran and the console lines it printed.
 func browse(t *testing.T, path, fragment string) (dom string, console []string) {
 	t.Helper()
+	return browseThen(t, path, fragment, "")
+}
+
+// browseThen is browse with a script run after the page's own (a user's
+// actions); timers it starts run before the DOM is taken.
+func browseThen(t *testing.T, path, fragment, script string) (dom string, console []string) {
+	t.Helper()
 	bin := chromiumPath(t)
 	// The hook goes first in <head>, before any script of the page.
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	hooked := filepath.Join(filepath.Dir(path), "hooked-"+filepath.Base(path))
 	page := strings.Replace(string(b), "<head>", "<head>"+dialogHook, 1)
+	if script != "" {
+		page = strings.Replace(page, "</body>", "<script>"+script+"</script></body>", 1)
+	}
 	require.NoError(t, os.WriteFile(hooked, []byte(page), 0o644))
 
 	// A guard, not an assertion: a page that hangs the browser fails here
@@ -132,6 +142,29 @@ func TestReportLoadsCleanlyInChromium(t *testing.T) {
 	require.NotNil(t, hl, "a highlighted row")
 	assert.Equal(t, fmt.Sprint(lostOp), hl[1])
 	assertAbsent(t, dom, "page 1 of ", "the table moved to the operation's page")
+}
+
+func TestOperationTableSearch(t *testing.T) {
+	h := synthetic(3000, 10*time.Second)
+	r := resultsFor(t, fixtureScenario("search"), h)
+	dir := t.TempDir()
+	require.NoError(t, reports.Write(dir, r, h))
+	// A user types a value and keeps only acknowledged operations.
+	search := `var s=document.getElementById("op-search");s.value="2-17";s.dispatchEvent(new Event("input"));
+var ty=document.getElementById("op-type");ty.value="ok";ty.dispatchEvent(new Event("change"));`
+	dom, console := browseThen(t, filepath.Join(dir, "report.html"), "", search)
+	assert.Empty(t, console)
+	rows := regexp.MustCompile(`(?s)<tbody id="op-rows">(.*?)</tbody>`).FindStringSubmatch(dom)
+	require.NotNil(t, rows)
+	trs := regexp.MustCompile(`<tr[^>]*>(.*?)</tr>`).FindAllStringSubmatch(rows[1], -1)
+	// 2-17 and 2-170..2-179 are sent, acknowledged and read: 11 sends and
+	// the polls that returned them, all of type ok.
+	require.NotEmpty(t, trs)
+	for _, tr := range trs {
+		assertHas(t, tr[1], "2-17")
+		assertHas(t, tr[1], `<td class="t-ok">ok</td>`)
+	}
+	assert.Regexp(t, `<p id="op-note" class="muted">\d+ of \d+ embedded operations match</p>`, dom)
 }
 
 func TestHostileValuesDoNotRunInChromium(t *testing.T) {
