@@ -96,6 +96,24 @@ func (r *Result) Add(k Kind, ex Example) {
 	r.Anomalies[k] = a
 }
 
+// addWith records one anomaly of kind k, building its example only while
+// the kind keeps fewer than MaxExamples: formatting examples nobody reads
+// would cost more than finding the anomalies.
+func (r *Result) addWith(k Kind, build func() Example) {
+	if r.Anomalies == nil {
+		r.Anomalies = make(map[Kind]Anomalies)
+	}
+	a := r.Anomalies[k]
+	a.Count++
+	if len(a.Examples) < MaxExamples {
+		a.Examples = append(a.Examples, build())
+	}
+	r.Anomalies[k] = a
+}
+
+// wants says whether an anomaly of kind k would keep its example.
+func (r *Result) wants(k Kind) bool { return len(r.Anomalies[k].Examples) < MaxExamples }
+
 // Count is the number of anomalies of kind k.
 func (r Result) Count(k Kind) int { return r.Anomalies[k].Count }
 

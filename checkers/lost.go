@@ -100,11 +100,13 @@ func (q *queueScan) reportValues(res *Result, st *qstream, c *counts) {
 		switch v.state {
 		case notSent:
 			if v.read {
-				ex := q.example(st, id)
-				ex.Ops = q.ops(v.readPos)
-				ex.Offset = v.off
-				ex.Message = fmt.Sprintf("value %q read at offset %d (op #%d) was never sent", ex.Value, v.off, q.idx(v.readPos))
-				res.Add(Unexpected, ex)
+				res.addWith(Unexpected, func() Example {
+					ex := q.example(st, id)
+					ex.Ops = q.ops(v.readPos)
+					ex.Offset = v.off
+					ex.Message = fmt.Sprintf("value %q read at offset %d (op #%d) was never sent", ex.Value, v.off, q.idx(v.readPos))
+					return ex
+				})
 			}
 		case sendOK:
 			c.acked++
@@ -114,23 +116,27 @@ func (q *queueScan) reportValues(res *Result, st *qstream, c *counts) {
 		case sendFail:
 			c.failed++
 			if v.read {
-				ex := q.example(st, id)
-				ex.Ops = q.ops(v.invPos, v.donePos, v.readPos)
-				ex.Offset = v.off
-				ex.Message = fmt.Sprintf("value %q, whose send by process %d failed (op #%d: %s), was read at offset %d (op #%d)",
-					ex.Value, v.proc, q.idx(v.donePos), q.h[v.donePos].Error, v.off, q.idx(v.readPos))
-				res.Add(AbortedRead, ex)
+				res.addWith(AbortedRead, func() Example {
+					ex := q.example(st, id)
+					ex.Ops = q.ops(v.invPos, v.donePos, v.readPos)
+					ex.Offset = v.off
+					ex.Message = fmt.Sprintf("value %q, whose send by process %d failed (op #%d: %s), was read at offset %d (op #%d)",
+						ex.Value, v.proc, q.idx(v.donePos), q.h[v.donePos].Error, v.off, q.idx(v.readPos))
+					return ex
+				})
 			}
 		case sendInfo, sendPending:
 			c.indeterminate++
 			if v.read {
 				c.recovered++
-				ex := q.example(st, id)
-				ex.Ops = q.ops(v.invPos, v.donePos, v.readPos)
-				ex.Offset = v.off
-				ex.Message = fmt.Sprintf("value %q, whose send by process %d had an unknown outcome, was read at offset %d (op #%d)",
-					ex.Value, v.proc, v.off, q.idx(v.readPos))
-				res.Add(Recovered, ex)
+				res.addWith(Recovered, func() Example {
+					ex := q.example(st, id)
+					ex.Ops = q.ops(v.invPos, v.donePos, v.readPos)
+					ex.Offset = v.off
+					ex.Message = fmt.Sprintf("value %q, whose send by process %d had an unknown outcome, was read at offset %d (op #%d)",
+						ex.Value, v.proc, v.off, q.idx(v.readPos))
+					return ex
+				})
 			}
 		}
 		if len(nodes) > 0 && v.read && (v.state == sendOK || st.valNodes[id] != 0) {
@@ -142,6 +148,17 @@ func (q *queueScan) reportValues(res *Result, st *qstream, c *counts) {
 // reportLost reports an acknowledged value that no read returned: lost
 // when a drain reached the end of the stream, unseen otherwise.
 func (q *queueScan) reportLost(res *Result, st *qstream, id int32, v *qvalue) {
+	kind := Unseen
+	if st.drain.ok {
+		kind = st.bounds.lostKind(producerOf(q.name(st, id), v))
+	}
+	if !res.wants(kind) && (kind == Unseen || !res.wants(Lost)) {
+		res.addWith(kind, nil)
+		if kind != Unseen {
+			res.addWith(Lost, nil)
+		}
+		return
+	}
 	ex := q.example(st, id)
 	ex.Ops = q.ops(v.invPos, v.donePos)
 	who := fmt.Sprintf("value %q sent by process %d, acknowledged at offset %d (op #%d)", ex.Value, v.proc, v.ackOff, q.idx(v.donePos))
@@ -157,7 +174,6 @@ func (q *queueScan) reportLost(res *Result, st *qstream, id int32, v *qvalue) {
 		res.Add(Unseen, ex)
 		return
 	}
-	kind := st.bounds.lostKind(producerOf(ex.Value, v))
 	ex.Message = who + fmt.Sprintf(", was never read; the drain (op #%d) reached the end of the stream (%s)",
 		q.idx(st.drain.pos), kind)
 	res.Add(Lost, ex)

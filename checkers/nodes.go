@@ -38,16 +38,18 @@ func (q *queueScan) reportLostOnNode(res *Result, st *qstream, id int32, v *qval
 		if n < 64 && held&(1<<n) != 0 {
 			continue
 		}
-		done := st.nodeDone[n]
-		ex := q.example(st, id)
-		ex.Node = q.nodeName(n)
-		ex.Ops = q.ops(v.invPos, v.donePos, v.readPos, done.pos)
-		where := fmt.Sprintf("read at offset %d (op #%d)", v.off, q.idx(v.readPos))
-		if holder >= 0 {
-			where += " and held by node " + q.nodeName(holder)
-		}
-		ex.Message = fmt.Sprintf("value %q was %s, but node %s's read reached the end of its log at offset %d (op #%d) without it",
-			ex.Value, where, ex.Node, done.offset, q.idx(done.pos))
-		res.Add(LostOnNode, ex)
+		res.addWith(LostOnNode, func() Example {
+			done := st.nodeDone[n]
+			ex := q.example(st, id)
+			ex.Node = q.nodeName(n)
+			ex.Ops = q.ops(v.invPos, v.donePos, v.readPos, done.pos)
+			where := fmt.Sprintf("read at offset %d (op #%d)", v.off, q.idx(v.readPos))
+			if holder >= 0 {
+				where += " and held by node " + q.nodeName(holder)
+			}
+			ex.Message = fmt.Sprintf("value %q was %s, but node %s's read reached the end of its log at offset %d (op #%d) without it",
+				ex.Value, where, ex.Node, done.offset, q.idx(done.pos))
+			return ex
+		})
 	}
 }

@@ -217,13 +217,16 @@ func (q *queueScan) reportSendOrder(res *Result, st *qstream) {
 			return
 		}
 		if minID >= 0 && minDone < v.invT {
-			a := st.vals.at(minID)
-			ex := q.example(st, id)
-			ex.Ops = q.ops(a.invPos, a.donePos, v.invPos, v.donePos)
-			ex.Message = fmt.Sprintf("send of %q by process %d was acknowledged at offset %d (op #%d, at %s) before send of %q by process %d began (op #%d, at %s), which got the lower offset %d",
-				q.name(st, minID), a.proc, a.ackOff, q.idx(a.donePos), fmtTime(a.doneT),
-				ex.Value, v.proc, q.idx(v.invPos), fmtTime(v.invT), o)
-			res.Add(NonmonotonicSend, ex)
+			aID := minID
+			res.addWith(NonmonotonicSend, func() Example {
+				a := st.vals.at(aID)
+				ex := q.example(st, id)
+				ex.Ops = q.ops(a.invPos, a.donePos, v.invPos, v.donePos)
+				ex.Message = fmt.Sprintf("send of %q by process %d was acknowledged at offset %d (op #%d, at %s) before send of %q by process %d began (op #%d, at %s), which got the lower offset %d",
+					q.name(st, aID), a.proc, a.ackOff, q.idx(a.donePos), fmtTime(a.doneT),
+					ex.Value, v.proc, q.idx(v.invPos), fmtTime(v.invT), o)
+				return ex
+			})
 		}
 		if v.doneT < minDone {
 			minDone, minID = v.doneT, id

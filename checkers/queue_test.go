@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -181,4 +182,19 @@ func TestQueueIsDeterministic(t *testing.T) {
 		streams = append(streams, ex.Stream)
 	}
 	assert.Equal(t, []string{"a", "b", "c", "d", "e"}, streams)
+}
+
+func TestManyAnomaliesKeepCountsAndCapExamples(t *testing.T) {
+	b := new(builder)
+	for i := 1; i <= 50; i++ {
+		b.sent(0, fmt.Sprintf("0-%d", i), int64(i))
+	}
+	b.send(1, "1-1").sendInfo(1, "1-1")
+	res := check(Queue{}, b.read(9, rd(51, "1-1")).drain(9, 51).h)
+	for _, k := range []Kind{Lost, LostPostfix} {
+		assert.Equal(t, 50, res.Count(k), k)
+		assert.Len(t, res.Anomalies[k].Examples, MaxExamples, k)
+	}
+	assert.Equal(t, "0-1", res.Anomalies[Lost].Examples[0].Value, "examples are the first ones, in order")
+	assert.Equal(t, 1, res.Count(Recovered))
 }
