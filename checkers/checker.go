@@ -111,6 +111,19 @@ func (r *Result) addWith(k Kind, build func() Example) {
 	r.Anomalies[k] = a
 }
 
+// addCount records n more anomalies of kind k without examples.
+func (r *Result) addCount(k Kind, n int) {
+	if n <= 0 {
+		return
+	}
+	if r.Anomalies == nil {
+		r.Anomalies = make(map[Kind]Anomalies)
+	}
+	a := r.Anomalies[k]
+	a.Count += n
+	r.Anomalies[k] = a
+}
+
 // wants says whether an anomaly of kind k would keep its example.
 func (r *Result) wants(k Kind) bool { return len(r.Anomalies[k].Examples) < MaxExamples }
 

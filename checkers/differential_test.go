@@ -68,7 +68,7 @@ func witnessViolations(t *testing.T, h []history.Op, m LogModel) []violation {
 	require.NoError(t, s.scan(t.Context()))
 	var out []violation
 	for _, st := range s.sorted() {
-		out = append(out, s.check(st)...)
+		out = append(out, s.check(st).list...)
 	}
 	return out
 }

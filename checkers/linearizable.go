@@ -90,8 +90,27 @@ type lstream struct {
 	names map[int32]string
 	reads []lread
 	// dups and conflicts are value-level violations found while indexing.
-	dups      []violation
-	conflicts []violation
+	dups      violations
+	conflicts violations
+}
+
+// violations counts violations and keeps the first MaxExamples of them:
+// a badly broken history must not cost a formatted message per violation.
+type violations struct {
+	list []violation
+	n    int
+}
+
+func (vs *violations) add(build func() violation) {
+	vs.n++
+	if len(vs.list) < MaxExamples {
+		vs.list = append(vs.list, build())
+	}
+}
+
+func (vs *violations) addAll(o violations) {
+	vs.n += o.n
+	vs.list = append(vs.list, o.list[:min(len(o.list), MaxExamples-len(vs.list))]...)
 }
 
 // violation is one reason a stream's log is not linearizable.
@@ -126,10 +145,10 @@ func (c Linearizable) Check(ctx context.Context, h []history.Op) Result {
 	var bad int64
 	for _, st := range s.sorted() {
 		vs := s.check(st)
-		if len(vs) > 0 {
+		if vs.n > 0 {
 			bad++
 		}
-		for _, v := range vs {
+		for _, v := range vs.list {
 			ex := Example{Stream: st.name, Offset: v.off, Message: v.msg}
 			for _, p := range v.ops {
 				ex.Ops = append(ex.Ops, h[p].Index)
@@ -143,6 +162,8 @@ func (c Linearizable) Check(ctx context.Context, h []history.Op) Result {
 			}
 			res.Add(Nonlinearizable, ex)
 		}
+		// The violations beyond the examples kept are counted only.
+		res.addCount(Nonlinearizable, vs.n-len(vs.list))
 	}
 	res.Stats = map[string]int64{"streams": int64(len(s.list)), "nonlinearizable-streams": bad}
 	return res
@@ -318,8 +339,10 @@ func (s *linScan) read(op *history.Op, pos int32) {
 func (st *lstream) observe(s *linScan, o int64, id int32, v *lvalue, pos int32) {
 	if o < 0 {
 		// Offsets are never negative, and -1 is the history's "none".
-		st.conflicts = append(st.conflicts, violation{ops: positions(pos), value: id, off: o,
-			msg: fmt.Sprintf("op #%d puts %q at the negative offset %d", s.h[pos].Index, s.name(st, id), o)})
+		st.conflicts.add(func() violation {
+			return violation{ops: positions(pos), value: id, off: o,
+				msg: fmt.Sprintf("op #%d puts %q at the negative offset %d", s.h[pos].Index, s.name(st, id), o)}
+		})
 		return
 	}
 	r := st.offs.ref(o, true)
@@ -331,9 +354,11 @@ func (st *lstream) observe(s *linScan, o int64, id int32, v *lvalue, pos int32) 
 	default:
 		if !r.reported {
 			r.reported = true
-			st.conflicts = append(st.conflicts, violation{ops: positions(r.pos, pos), value: id, off: o,
-				msg: fmt.Sprintf("offset %d holds %q (op #%d) and %q (op #%d): a log holds one value per offset",
-					o, s.name(st, r.val-1), s.h[r.pos].Index, s.name(st, id), s.h[pos].Index)})
+			st.conflicts.add(func() violation {
+				return violation{ops: positions(r.pos, pos), value: id, off: o,
+					msg: fmt.Sprintf("offset %d holds %q (op #%d) and %q (op #%d): a log holds one value per offset",
+						o, s.name(st, r.val-1), s.h[r.pos].Index, s.name(st, id), s.h[pos].Index)}
+			})
 		}
 	}
 	switch v.off {
@@ -343,9 +368,11 @@ func (st *lstream) observe(s *linScan, o int64, id int32, v *lvalue, pos int32) 
 	default:
 		if !v.dup {
 			v.dup = true
-			st.dups = append(st.dups, violation{ops: positions(v.offPos, pos), value: id, off: o,
-				msg: fmt.Sprintf("value %q is at offset %d (op #%d) and offset %d (op #%d): a send appends once",
-					s.name(st, id), v.off, s.h[v.offPos].Index, o, s.h[pos].Index)})
+			st.dups.add(func() violation {
+				return violation{ops: positions(v.offPos, pos), value: id, off: o,
+					msg: fmt.Sprintf("value %q is at offset %d (op #%d) and offset %d (op #%d): a send appends once",
+						s.name(st, id), v.off, s.h[v.offPos].Index, o, s.h[pos].Index)}
+			})
 		}
 	}
 }
@@ -371,9 +398,11 @@ func (s *linScan) idx(pos int32) int64 {
 	return s.h[pos].Index
 }
 
-// check returns every violation of st, in a deterministic order.
-func (s *linScan) check(st *lstream) []violation {
-	out := append(slices.Clone(st.dups), st.conflicts...)
+// check returns the violations of st, in a deterministic order.
+func (s *linScan) check(st *lstream) violations {
+	var out violations
+	out.addAll(st.dups)
+	out.addAll(st.conflicts)
 	first := s.model.first()
 
 	// Values read but never sent, or sent by a send that failed, cannot be
@@ -386,12 +415,16 @@ func (s *linScan) check(st *lstream) []violation {
 			fillers = append(fillers, id)
 		case v.off == noOffset:
 		case v.state == notSent:
-			out = append(out, violation{ops: positions(v.offPos), value: id, off: v.off,
-				msg: fmt.Sprintf("value %q read at offset %d (op #%d) was never sent", s.name(st, id), v.off, s.idx(v.offPos))})
+			out.add(func() violation {
+				return violation{ops: positions(v.offPos), value: id, off: v.off,
+					msg: fmt.Sprintf("value %q read at offset %d (op #%d) was never sent", s.name(st, id), v.off, s.idx(v.offPos))}
+			})
 		case v.state == sendFail:
-			out = append(out, violation{ops: positions(v.invPos, v.retPos, v.offPos), value: id, off: v.off,
-				msg: fmt.Sprintf("value %q, whose send failed (op #%d), was read at offset %d (op #%d)",
-					s.name(st, id), s.idx(v.retPos), v.off, s.idx(v.offPos))})
+			out.add(func() violation {
+				return violation{ops: positions(v.invPos, v.retPos, v.offPos), value: id, off: v.off,
+					msg: fmt.Sprintf("value %q, whose send failed (op #%d), was read at offset %d (op #%d)",
+						s.name(st, id), s.idx(v.retPos), v.off, s.idx(v.offPos))}
+			})
 		}
 	}
 	if !s.model.Sparse {
@@ -418,24 +451,30 @@ func (s *linScan) check(st *lstream) []violation {
 				continue
 			}
 			ev := st.vals.at(eID)
-			out = append(out, violation{ops: positions(r.pos, ev.invPos), value: eID, off: r.maxOff,
-				msg: fmt.Sprintf("read op #%d returned offset %d at %s, but offset %s must hold %q, whose send (op #%d) began only at %s",
-					s.idx(r.pos), r.maxOff, fmtTime(r.retT), s.offsetOf(st, eID), s.name(st, eID), s.idx(ev.invPos), fmtTime(ev.invT))})
+			out.add(func() violation {
+				return violation{ops: positions(r.pos, ev.invPos), value: eID, off: r.maxOff,
+					msg: fmt.Sprintf("read op #%d returned offset %d at %s, but offset %s must hold %q, whose send (op #%d) began only at %s",
+						s.idx(r.pos), r.maxOff, fmtTime(r.retT), s.offsetOf(st, eID), s.name(st, eID), s.idx(ev.invPos), fmtTime(ev.invT))}
+			})
 		}
 	}
 	st.offs.each(true, func(o int64, r *obsRef) bool {
 		checkReads(o - 1)
 		if !s.model.Sparse {
 			if o < first {
-				out = append(out, violation{ops: positions(r.pos), value: r.val - 1, off: o,
-					msg: fmt.Sprintf("offset %d (op #%d) is below the log's first offset %d", o, s.idx(r.pos), first)})
+				out.add(func() violation {
+					return violation{ops: positions(r.pos), value: r.val - 1, off: o,
+						msg: fmt.Sprintf("offset %d (op #%d) is below the log's first offset %d", o, s.idx(r.pos), first)}
+				})
 				return true
 			}
 			if gap := o - prev - 1; gap > 0 && !stuck {
 				if gap > int64(len(fillers)-fi) {
-					out = append(out, violation{ops: positions(r.pos), value: -1, off: prev + 1,
-						msg: fmt.Sprintf("offsets %d to %d hold no value anyone saw, yet offset %d does (op #%d), and only %d send(s) with an unknown outcome could fill them",
-							prev+1, o-1, o, s.idx(r.pos), len(fillers)-fi)})
+					out.add(func() violation {
+						return violation{ops: positions(r.pos), value: -1, off: prev + 1,
+							msg: fmt.Sprintf("offsets %d to %d hold no value anyone saw, yet offset %d does (op #%d), and only %d send(s) with an unknown outcome could fill them",
+								prev+1, o-1, o, s.idx(r.pos), len(fillers)-fi)}
+					})
 					stuck = true
 				} else {
 					fi += int(gap)
@@ -457,9 +496,11 @@ func (s *linScan) check(st *lstream) []violation {
 		}
 		if !stuck && v.state == sendOK && v.ackOff == o && e > v.retT {
 			ev := st.vals.at(eID)
-			out = append(out, violation{ops: positions(v.invPos, v.retPos, ev.invPos), value: id, off: o,
-				msg: fmt.Sprintf("send of %q was acknowledged at offset %d (op #%d) at %s, before the send of %q at offset %s began (op #%d, at %s)",
-					s.name(st, id), o, s.idx(v.retPos), fmtTime(v.retT), s.name(st, eID), s.offsetOf(st, eID), s.idx(ev.invPos), fmtTime(ev.invT))})
+			out.add(func() violation {
+				return violation{ops: positions(v.invPos, v.retPos, ev.invPos), value: id, off: o,
+					msg: fmt.Sprintf("send of %q was acknowledged at offset %d (op #%d) at %s, before the send of %q at offset %s began (op #%d, at %s)",
+						s.name(st, id), o, s.idx(v.retPos), fmtTime(v.retT), s.name(st, eID), s.offsetOf(st, eID), s.idx(ev.invPos), fmtTime(ev.invT))}
+			})
 		}
 		return true
 	})

@@ -1,10 +1,13 @@
 package checkers
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/riptidechaos/riptide/history"
 )
 
 func TestLinearizable(t *testing.T) {
@@ -64,4 +67,17 @@ func TestLinearizable(t *testing.T) {
 			assert.Equal(t, wantBad, res.Stats["nonlinearizable-streams"])
 		})
 	}
+}
+
+func TestLinearizableCountsBeyondExamples(t *testing.T) {
+	b := new(builder)
+	var reads []history.Read
+	for i := 1; i <= 30; i++ {
+		v := fmt.Sprintf("0-%d", i)
+		b.sent(0, v, int64(i))
+		reads = append(reads, rd(int64(100+i), v)) // each value at a second offset
+	}
+	res := check(Linearizable{Log: LogModel{Sparse: true}}, b.read(9, reads...).h)
+	assert.Equal(t, 30, res.Count(Nonlinearizable))
+	assert.Len(t, res.Anomalies[Nonlinearizable].Examples, MaxExamples)
 }

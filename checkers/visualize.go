@@ -38,7 +38,7 @@ func VisualizeStream(ctx context.Context, h []history.Op, stream string, m LogMo
 	}
 	var notes []porcupine.Annotation
 	model := m
-	if vs := s.check(st); len(vs) > 0 {
+	if vs := s.check(st).list; len(vs) > 0 {
 		ph = around(h, ph, vs[0], maxOps)
 		model.Sparse = true
 		for _, v := range vs[:min(len(vs), 20)] {
