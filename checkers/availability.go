@@ -219,3 +219,15 @@ func percentile(xs []int64, p float64) int64 {
 	k := int(math.Ceil(p*float64(len(xs)))) - 1
 	return xs[min(max(k, 0), len(xs)-1)]
 }
+
+// drainProcesses lists the processes that performed a final drain: their
+// polls are the drain's, not consumer traffic.
+func drainProcesses(h []history.Op) map[int]bool {
+	out := map[int]bool{}
+	for i := range h {
+		if h[i].F == history.Drain {
+			out[h[i].Process] = true
+		}
+	}
+	return out
+}

@@ -112,6 +112,9 @@ func runPorcupine(ctx context.Context, ph porcupineHistory, m LogModel, maxHeap 
 		return porcupine.Unknown, errTimeout
 	}
 	g := startGuard(ctx, maxHeap)
+	// Not the verbose variant: the partial linearizations it keeps for a
+	// visualization grow with the square of the history. VisualizeStream
+	// asks for them, on a small part of one stream.
 	out := porcupine.CheckOperationsTimeout(logModel(m, g), ph.ops, timeout)
 	if err := g.stop(); err != nil {
 		return porcupine.Unknown, err

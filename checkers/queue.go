@@ -125,18 +125,6 @@ func (Queue) Check(ctx context.Context, h []history.Op) Result {
 	return res
 }
 
-// drainProcesses lists the processes that performed a final drain: their
-// polls read the stream from its start, in order.
-func drainProcesses(h []history.Op) map[int]bool {
-	out := map[int]bool{}
-	for i := range h {
-		if h[i].F == history.Drain {
-			out[h[i].Process] = true
-		}
-	}
-	return out
-}
-
 func (q *queueScan) stream(name string) *qstream {
 	slot := nameSlot(name)
 	if st := q.recent[slot]; st != nil && st.name == name {
