@@ -74,12 +74,13 @@ type DockerCluster struct {
 
 // Compile-time checks of the abilities faults rely on.
 var (
-	_ clusters.Killer   = (*DockerNode)(nil)
-	_ clusters.Stopper  = (*DockerNode)(nil)
-	_ clusters.Pauser   = (*DockerNode)(nil)
-	_ clusters.DataDirs = (*DockerNode)(nil)
-	_ clusters.Running  = (*DockerNode)(nil)
-	_ clusters.Cluster  = (*DockerCluster)(nil)
+	_ clusters.Killer       = (*DockerNode)(nil)
+	_ clusters.Stopper      = (*DockerNode)(nil)
+	_ clusters.Pauser       = (*DockerNode)(nil)
+	_ clusters.DataDirs     = (*DockerNode)(nil)
+	_ clusters.Running      = (*DockerNode)(nil)
+	_ clusters.Cluster      = (*DockerCluster)(nil)
+	_ clusters.HealthWaiter = (*DockerCluster)(nil)
 )
 
 // LaunchDocker creates the run's network, the Toxiproxy container with one
@@ -171,11 +172,12 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 		c.nodes = append(c.nodes, n)
 	}
 
-	// Starting a container costs the engine most of a second here, so the
-	// containers are created in parallel, then all started together:
-	// Toxiproxy reads its proxies from a file at boot, and the nodes come
-	// up close enough to route at their first try (a failed route waits
-	// 1 s before the next).
+	// Starting a container costs the engine up to a second here, so the
+	// containers are created in parallel. Toxiproxy starts first: it reads
+	// its proxies from a file at boot, so that a node's first route dial
+	// finds its proxy; then the nodes start together, close enough to
+	// route at their first try. A failed route waits 1 s before the next,
+	// and a late route can cost a Raft election (seconds).
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.nodes)+1)
 	wg.Go(func() {
@@ -199,9 +201,11 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
-	wg.Go(func() { errs[0] = c.toxi.Container().Start(ctx) })
+	if err := c.toxi.Container().Start(ctx); err != nil {
+		return c, fmt.Errorf("launch nats on docker: start toxiproxy: %w", err)
+	}
 	for i, n := range c.nodes {
-		wg.Go(func() { errs[i+1] = n.c.Start(ctx) })
+		wg.Go(func() { errs[i] = n.c.Start(ctx) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
