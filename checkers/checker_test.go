@@ -2,6 +2,7 @@ package checkers
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -116,5 +117,17 @@ func TestCheckersStopWithTheirContext(t *testing.T) {
 		res := Safe(ctx, c, h)
 		assert.NotEmpty(t, res.Error, c.Name())
 		assert.Equal(t, Unknown, Judge([]Result{res}, nil).Verdict, c.Name())
+	}
+}
+
+// TestDocsDefineEveryKind keeps docs/checkers.md in step with Kinds: every
+// kind has a row with its definition, word for word.
+func TestDocsDefineEveryKind(t *testing.T) {
+	b, err := os.ReadFile("../docs/checkers.md")
+	require.NoError(t, err)
+	doc := string(b)
+	for _, k := range Kinds {
+		assert.Contains(t, doc, "| `"+string(k.Kind)+"` |", "no row for %s", k.Kind)
+		assert.Contains(t, doc, k.Definition, "definition of %s", k.Kind)
 	}
 }
