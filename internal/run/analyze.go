@@ -1,12 +1,14 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -31,7 +33,7 @@ type facts struct {
 func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info history.ReadInfo, f facts) *reports.Results {
 	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 	defer cancel()
-	results := checkers.Compose(ctx, h, checkers.Queue{})
+	results := checkers.Compose(ctx, h, checkers.Default(checkOptions(sc))...)
 	allowed := func(k checkers.Kind, n int) bool {
 		a, ok := sc.Expect[string(k)]
 		return ok && a.Allows(n)
@@ -53,10 +55,13 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 		Ops:           int64(len(h)),
 	}
 	for _, k := range checkers.Kinds {
+		if k.Counted {
+			continue // a fact, not an expectation
+		}
 		a := sc.Expect[string(k.Kind)]
-		n := sum.Counts[k.Kind]
 		r.Expectations = append(r.Expectations, reports.Expectation{
-			Kind: k.Kind, Allowed: a.String(), Count: n, Pass: n == 0 || a.Allows(n),
+			Kind: k.Kind, Allowed: a.String(), Count: sum.Counts[k.Kind],
+			Pass: !slices.Contains(sum.Failing, k.Kind),
 		})
 	}
 	for _, op := range h {
@@ -94,6 +99,11 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 	return r
 }
 
+// checkOptions are the checkers' settings for a scenario.
+func checkOptions(sc *scenarios.Scenario) checkers.Options {
+	return checkers.Options{}
+}
+
 func scenarioSummary(sc *scenarios.Scenario) reports.Scenario {
 	s := reports.Scenario{
 		Name: sc.Name, Description: sc.Description, Seed: sc.Seed,
@@ -106,12 +116,58 @@ func scenarioSummary(sc *scenarios.Scenario) reports.Scenario {
 	return s
 }
 
-// writeReports writes every report file of a run directory.
-func writeReports(dir string, r *reports.Results) error {
-	if err := reports.WriteJSON(dir, r); err != nil {
+// VisualizeTimeout bounds the porcupine visualization of each failing stream.
+const VisualizeTimeout = 30 * time.Second
+
+// writeReports writes every report file of a run directory: results.json,
+// junit.xml, summary.md, report.html and, for each stream whose log is not
+// linearizable, porcupine-STREAM.html, which the report links.
+func writeReports(ctx context.Context, dir string, sc *scenarios.Scenario, r *reports.Results, h []history.Op) error {
+	var errs []error
+	for _, stream := range nonlinearizableStreams(r) {
+		errs = append(errs, visualize(ctx, dir, sc, stream, h))
+	}
+	errs = append(errs, reports.Write(dir, r, h))
+	return errors.Join(errs...)
+}
+
+// nonlinearizableStreams lists the streams the linearizability checker
+// found a violation in.
+func nonlinearizableStreams(r *reports.Results) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range r.Checkers {
+		for _, ex := range c.Anomalies[checkers.Nonlinearizable].Examples {
+			if ex.Stream != "" && !seen[ex.Stream] {
+				seen[ex.Stream] = true
+				out = append(out, ex.Stream)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func visualize(ctx context.Context, dir string, sc *scenarios.Scenario, stream string, h []history.Op) error {
+	ctx, cancel := context.WithTimeout(ctx, VisualizeTimeout)
+	defer cancel()
+	var buf bytes.Buffer
+	if err := checkers.VisualizeStream(ctx, h, stream, checkOptions(sc).Log, &buf); err != nil {
 		return err
 	}
-	return reports.WriteHTML(dir, r)
+	name := "porcupine-" + safeFileName(stream) + ".html"
+	return os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644)
+}
+
+// safeFileName keeps a stream name to characters safe in a file name.
+func safeFileName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 // Check re-analyses the history stored in a run directory and rewrites its
@@ -146,7 +202,7 @@ func Check(ctx context.Context, dir string) (*reports.Results, error) {
 		}
 	}
 	r := analyze(ctx, sc, h, info, f)
-	return r, writeReports(dir, r)
+	return r, writeReports(ctx, dir, sc, r, h)
 }
 
 const tornNote = "history.jsonl ended in a torn line (the harness was killed while writing); it was dropped"

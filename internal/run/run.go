@@ -223,7 +223,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		Duration: time.Since(began), Interrupted: stopped,
 		HarnessErrors: problems, Nodes: clusters.NodeNames(cluster.Nodes()),
 	})
-	if err := writeReports(dir, res); err != nil {
+	if err := writeReports(context.WithoutCancel(ctx), dir, sc, res, h); err != nil {
 		return nil, err
 	}
 	return &Outcome{Dir: dir, Results: res}, nil
