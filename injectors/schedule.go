@@ -48,6 +48,11 @@ type Schedule struct {
 	Leader func(ctx context.Context) (string, error)
 	// Logf, when set, receives one line per fault event.
 	Logf func(format string, args ...any)
+	// Parent, when set, is the run's context: a fault still at work when
+	// the main phase ends (a rolling restart takes seconds) finishes under
+	// it, so that only an interrupt cuts it short. Without it, the end of
+	// the main phase does.
+	Parent context.Context
 
 	mu     sync.Mutex
 	active map[string]active
@@ -129,7 +134,11 @@ func (s *Schedule) runStep(ctx context.Context, start time.Time, st Step) error 
 		s.record(history.FaultStart, st, t, due, err)
 		return fmt.Errorf("fault %s (%s): %w", t.ID, st.Injector.Kind(), err)
 	}
-	heal, err := st.Injector.Inject(ctx, s.Cluster, t)
+	work := ctx
+	if s.Parent != nil {
+		work = s.Parent
+	}
+	heal, err := st.Injector.Inject(work, s.Cluster, t)
 	s.record(history.FaultStart, st, t, due, err)
 	if heal == nil {
 		heal = func(context.Context) error { return nil }

@@ -308,3 +308,39 @@ func TestResolveTarget(t *testing.T) {
 }
 
 func randFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }
+
+// slowFault takes a while, as a rolling restart does, and gives up when
+// its context ends.
+type slowFault struct{ nodeFault }
+
+func (slowFault) Instant() {}
+func (f slowFault) Inject(ctx context.Context, c clusters.Cluster, t Target) (Heal, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(200 * time.Millisecond):
+		return f.nodeFault.Inject(ctx, c, t)
+	}
+}
+
+// A fault at work when the main phase ends finishes under the run's
+// context; only the run's end (an interrupt) cuts it short.
+func TestScheduleLetsAFaultAtWorkFinish(t *testing.T) {
+	c := newTestCluster(t, 3)
+	for _, withParent := range []bool{true, false} {
+		r := newScheduleRun(t, c, nil)
+		r.sched.Steps = []Step{{Target: Target{ID: "f1", Nodes: []string{"n1"}}, Injector: slowFault{r.fault()}}}
+		if withParent {
+			r.sched.Parent = context.Background()
+		}
+		main, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err := r.sched.Run(main, time.Now())
+		cancel()
+		if withParent {
+			require.NoError(t, err)
+			require.Equal(t, []string{"inject f1 n1", "heal f1"}, r.log)
+		} else {
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		}
+	}
+}

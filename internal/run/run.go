@@ -191,7 +191,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		return nil, err
 	}
 	defer rec.Close()
-	sched = &injectors.Schedule{Steps: steps, Cluster: cluster, Recorder: rec, Journal: journal,
+	sched = &injectors.Schedule{Steps: steps, Cluster: cluster, Recorder: rec, Journal: journal, Parent: ctx,
 		Leader: r.leader(cluster), Logf: func(format string, args ...any) { r.logf(format, args...) }}
 	r.logf("main phase: %s, %d producers at %.0f sends/s, %d consumers, %d faults",
 		sc.Duration.D(), cfg.Producers, cfg.Rate, cfg.Consumers, len(steps))
