@@ -134,7 +134,9 @@ func (s *Schedule) runStep(ctx context.Context, start time.Time, st Step) error 
 		s.record(history.FaultStart, st, t, due, err)
 		return fmt.Errorf("fault %s (%s): %w", t.ID, st.Injector.Kind(), err)
 	}
-	work := ctx
+	// Work and heals outlive the main phase but not an interrupt, which
+	// leaves what is on to the teardown.
+	work := context.WithoutCancel(ctx)
 	if s.Parent != nil {
 		work = s.Parent
 	}
@@ -151,11 +153,11 @@ func (s *Schedule) runStep(ctx context.Context, start time.Time, st Step) error 
 	s.mu.Unlock()
 	if err != nil {
 		// Undo whatever part was applied, now rather than at the end.
-		_ = s.heal(context.WithoutCancel(ctx), t.ID, time.Now())
+		_ = s.heal(work, t.ID, time.Now())
 		return fmt.Errorf("fault %s (%s): %w", t.ID, st.Injector.Kind(), err)
 	}
 	if _, ok := st.Injector.(Instant); ok {
-		return s.heal(context.WithoutCancel(ctx), t.ID, time.Now())
+		return s.heal(work, t.ID, time.Now())
 	}
 	if st.For <= 0 {
 		return nil
@@ -163,7 +165,7 @@ func (s *Schedule) runStep(ctx context.Context, start time.Time, st Step) error 
 	if !sleepUntil(ctx, due.Add(st.For)) {
 		return nil // HealAll takes over
 	}
-	return s.heal(context.WithoutCancel(ctx), t.ID, due.Add(st.For))
+	return s.heal(work, t.ID, due.Add(st.For))
 }
 
 // errSkipped marks a firing left out because its nodes were busy.
