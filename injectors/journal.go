@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/riptidechaos/riptide/clusters/process"
 )
 
 // JournalFile is the heal journal's name in a run directory.
@@ -72,6 +74,10 @@ type JournalEntry struct {
 	Undo     []Undo            `json:"undo,omitempty"`
 	Platform string            `json:"platform,omitempty"`
 	Dir      string            `json:"dir,omitempty"`
+	// HarnessPID and HarnessStart (begin line) name the riptide process
+	// that ran, so that riptide clean leaves a run that is still going alone.
+	HarnessPID   int    `json:"harness_pid,omitempty"`
+	HarnessStart uint64 `json:"harness_start,omitempty"`
 	Note     string            `json:"note,omitempty"`
 }
 
@@ -95,7 +101,9 @@ func CreateJournal(dir, platform string) (*Journal, error) {
 		return nil, fmt.Errorf("create heal journal: %w", err)
 	}
 	j := &Journal{f: f}
-	if err := j.write(JournalEntry{Event: EventBegin, Platform: platform, Dir: dir}); err != nil {
+	start, _ := process.StartTime(os.Getpid())
+	begin := JournalEntry{Event: EventBegin, Platform: platform, Dir: dir, HarnessPID: os.Getpid(), HarnessStart: start}
+	if err := j.write(begin); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -233,6 +241,17 @@ func Unhealed(entries []JournalEntry) []JournalEntry {
 		}
 	}
 	return open
+}
+
+// Running reports whether the harness that wrote the journal still runs:
+// its run is going on, and nothing of it is left over.
+func Running(entries []JournalEntry) (pid int, running bool) {
+	for _, e := range entries {
+		if e.Event == EventBegin {
+			return e.HarnessPID, !Ended(entries) && process.Alive(e.HarnessPID, e.HarnessStart)
+		}
+	}
+	return 0, false
 }
 
 // Ended reports whether the journal has its end line: the run finished

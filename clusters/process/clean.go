@@ -102,6 +102,40 @@ func Owned(pid int, dir string) bool {
 	return bytes.Contains(args, []byte(dir))
 }
 
+// StartTime is when process pid started, in clock ticks since boot (field
+// 22 of /proc/PID/stat). A pid and its start time name one process for
+// good: a reused pid has another start time.
+func StartTime(pid int) (uint64, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	// Fields after the command name start with the state, field 3.
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 20 {
+		return 0, false
+	}
+	t, err := strconv.ParseUint(fields[19], 10, 64)
+	return t, err == nil
+}
+
+// Alive reports whether the process that had pid and start time still runs.
+func Alive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	t, ok := StartTime(pid)
+	if !ok || t != start {
+		return false
+	}
+	state, ok := procState(pid)
+	return ok && state != 'Z' && state != 'X'
+}
+
 // procState reads the state letter of /proc/PID/stat (R, S, T, Z, ...).
 func procState(pid int) (byte, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))

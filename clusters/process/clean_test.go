@@ -77,3 +77,11 @@ func TestOwnedNeedsTheWholeDirectory(t *testing.T) {
 	require.False(t, Owned(p.Process.Pid, dir))
 	require.True(t, Owned(p.Process.Pid, dir+"2"))
 }
+
+func TestAliveKnowsAReusedPID(t *testing.T) {
+	start, ok := StartTime(os.Getpid())
+	require.True(t, ok)
+	require.True(t, Alive(os.Getpid(), start))
+	require.False(t, Alive(os.Getpid(), start+1), "same pid, another process")
+	require.False(t, Alive(1<<22+7, start))
+}

@@ -58,12 +58,12 @@ func cmdClean(args []string, stdout, stderr io.Writer) int {
 	status, cleaned := 0, 0
 	for _, dir := range dirs {
 		ctx, cancel := context.WithTimeout(context.Background(), cleanTimeout)
-		lines, err := cleanRun(ctx, dir)
+		lines, acted, err := cleanRun(ctx, dir)
 		cancel()
 		for _, l := range lines {
 			fmt.Fprintf(stdout, "%s: %s\n", dir, l)
 		}
-		if len(lines) > 0 {
+		if acted {
 			cleaned++
 		}
 		if err != nil {
@@ -93,13 +93,27 @@ func runDirs(root string) ([]string, error) {
 	return dirs, nil
 }
 
-// cleanRun cleans one run directory and says what it did; a run that ended
-// cleanly needs nothing and gets no line.
-func cleanRun(ctx context.Context, dir string) ([]string, error) {
+// cleanRun cleans one run directory, says what it did and whether it had
+// anything to do; a run that ended cleanly needs nothing and gets no line.
+func cleanRun(ctx context.Context, dir string) (lines []string, acted bool, err error) {
+	lines, err = cleanRunDir(ctx, dir)
+	if len(lines) == 1 && strings.HasPrefix(lines[0], stillRunning) {
+		return lines, false, err
+	}
+	return lines, len(lines) > 0, err
+}
+
+const stillRunning = "still running"
+
+func cleanRunDir(ctx context.Context, dir string) ([]string, error) {
 	entries, err := injectors.ReadJournal(dir)
 	noJournal := errors.Is(err, fs.ErrNotExist)
 	if err != nil && !noJournal {
 		return nil, err
+	}
+	if pid, running := injectors.Running(entries); running {
+		// Its nodes are alive because the run is: hands off.
+		return []string{fmt.Sprintf("%s (riptide pid %d): left alone", stillRunning, pid)}, nil
 	}
 	platform := "process"
 	for _, e := range entries {

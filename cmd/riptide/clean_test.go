@@ -185,3 +185,54 @@ func TestRealClusterSIGTERMLikeSIGINT(t *testing.T) {
 // sorted returns a sorted copy: faults due at the same time are applied
 // in either order.
 func sorted(ev []string) []string { return slices.Sorted(slices.Values(ev)) }
+
+// startOrphan starts a process that looks like a node of run dir (its
+// command line names the run directory), as an orphaned node would, and
+// writes its pid file.
+func startOrphan(t *testing.T, dir, node string) *exec.Cmd {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "nodes", node), 0o755))
+	cmd := exec.Command("/bin/sh", "-c", "while :; do sleep 1; done", filepath.Join(dir, "nodes", node, "nats.conf"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nodes", node, "pid"), []byte(fmt.Sprint(cmd.Process.Pid)), 0o644))
+	return cmd
+}
+
+// riptide clean leaves a run whose harness still runs alone, and kills the
+// orphaned nodes of one whose harness is gone.
+func TestCleanLeavesRunningRunsAlone(t *testing.T) {
+	running := t.TempDir()
+	j, err := injectors.CreateJournal(running, "process") // this test is the harness
+	require.NoError(t, err)
+	require.NoError(t, j.Apply(injectors.JournalEntry{ID: "f1", Kind: "pause"}))
+	node := startOrphan(t, running, "n1")
+
+	code, stdout, stderr := runCLI("clean", running)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "still running (riptide pid")
+	require.Contains(t, stdout, "0 needed cleaning")
+	require.False(t, nodeGone(node.Process.Pid), "a live run's node was killed")
+
+	crashed := t.TempDir()
+	begin := `{"time":"2026-01-01T00:00:00Z","event":"begin","platform":"process","harness_pid":4194311,"harness_start":1}` + "\n" +
+		`{"time":"2026-01-01T00:00:01Z","event":"apply","id":"f1","kind":"pause","undo":[{"action":"pause","node":"n1","pid":4194312}]}` + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(crashed, injectors.JournalFile), []byte(begin), 0o644))
+	orphan := startOrphan(t, crashed, "n1")
+	require.NoError(t, syscall.Kill(-orphan.Process.Pid, syscall.SIGSTOP))
+	code, stdout, stderr = runCLI("clean", crashed)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, fmt.Sprintf("killed leftover node n1 (pid %d, paused)", orphan.Process.Pid))
+	require.Contains(t, stdout, "faults f1 marked cleaned")
+	require.Eventually(t, func() bool { return nodeGone(orphan.Process.Pid) }, 10*time.Second, 20*time.Millisecond)
+	entries, err := injectors.ReadJournal(crashed)
+	require.NoError(t, err)
+	require.Empty(t, injectors.Unhealed(entries))
+	require.True(t, injectors.Ended(entries))
+}
