@@ -78,7 +78,7 @@ type JournalEntry struct {
 	// that ran, so that riptide clean leaves a run that is still going alone.
 	HarnessPID   int    `json:"harness_pid,omitempty"`
 	HarnessStart uint64 `json:"harness_start,omitempty"`
-	Note     string            `json:"note,omitempty"`
+	Note         string `json:"note,omitempty"`
 }
 
 // Journal is the heal journal of a run: a line before each fault is
