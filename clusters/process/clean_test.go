@@ -18,9 +18,17 @@ import (
 // crashed harness would be. The test reaps it.
 func startLoop(t *testing.T, arg string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command("/bin/sh", "-c", "while :; do sleep 1; done", arg)
+	// The shell blocks reading a pipe nobody writes to. It must not fork:
+	// a SIGSTOP to the group can stop a vfork child before its exec and
+	// leave the shell in uninterruptible sleep, never in the stopped state.
+	stdin, hold, err := os.Pipe()
+	require.NoError(t, err)
+	t.Cleanup(func() { stdin.Close(); hold.Close() })
+	cmd := exec.Command("/bin/sh", "-c", "read _", arg)
+	cmd.Stdin = stdin
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, cmd.Start())
+	waitCmdline(t, cmd.Process.Pid)
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
@@ -47,6 +55,9 @@ func TestKillLeftovers(t *testing.T) {
 	node := startLoop(t, filepath.Join(run, "nodes", "n1", "nats.conf"))
 	stranger := startLoop(t, filepath.Join(t.TempDir(), "elsewhere.conf"))
 	require.NoError(t, syscall.Kill(-node.Process.Pid, syscall.SIGSTOP))
+	// The stop takes effect when the kernel next schedules the process.
+	require.Eventually(t, func() bool { st, ok := procState(node.Process.Pid); return ok && st == 'T' },
+		5*time.Second, 5*time.Millisecond)
 	writePID(t, run, "n1", node.Process.Pid)
 	writePID(t, run, "n2", stranger.Process.Pid)
 	writePID(t, run, "n3", 1<<22+7) // no such process
@@ -84,4 +95,15 @@ func TestAliveKnowsAReusedPID(t *testing.T) {
 	require.True(t, Alive(os.Getpid(), start))
 	require.False(t, Alive(os.Getpid(), start+1), "same pid, another process")
 	require.False(t, Alive(1<<22+7, start))
+}
+
+// waitCmdline waits until the kernel shows the new program's arguments:
+// Start returns once exec has closed the close-on-exec descriptors, a moment
+// before /proc/PID/cmdline is filled in.
+func waitCmdline(t *testing.T, pid int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		return err == nil && len(b) > 0
+	}, 5*time.Second, time.Millisecond)
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -192,9 +193,21 @@ func sorted(ev []string) []string { return slices.Sorted(slices.Values(ev)) }
 func startOrphan(t *testing.T, dir, node string) *exec.Cmd {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "nodes", node), 0o755))
-	cmd := exec.Command("/bin/sh", "-c", "while :; do sleep 1; done", filepath.Join(dir, "nodes", node, "nats.conf"))
+	// The shell blocks reading a pipe nobody writes to. It must not fork:
+	// a SIGSTOP to the group can stop a vfork child before its exec and
+	// leave the shell in uninterruptible sleep, never in the stopped state.
+	stdin, hold, err := os.Pipe()
+	require.NoError(t, err)
+	t.Cleanup(func() { stdin.Close(); hold.Close() })
+	cmd := exec.Command("/bin/sh", "-c", "read _", filepath.Join(dir, "nodes", node, "nats.conf"))
+	cmd.Stdin = stdin
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, cmd.Start())
+	// Start returns a moment before the kernel shows the new arguments.
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+		return err == nil && len(b) > 0
+	}, 5*time.Second, time.Millisecond)
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
@@ -226,6 +239,8 @@ func TestCleanLeavesRunningRunsAlone(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(crashed, injectors.JournalFile), []byte(begin), 0o644))
 	orphan := startOrphan(t, crashed, "n1")
 	require.NoError(t, syscall.Kill(-orphan.Process.Pid, syscall.SIGSTOP))
+	// The stop takes effect when the kernel next schedules the process.
+	require.Eventually(t, func() bool { return procStopped(orphan.Process.Pid) }, 5*time.Second, 5*time.Millisecond)
 	code, stdout, stderr = runCLI("clean", crashed)
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stdout, fmt.Sprintf("killed leftover node n1 (pid %d, paused)", orphan.Process.Pid))
@@ -235,4 +250,14 @@ func TestCleanLeavesRunningRunsAlone(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, injectors.Unhealed(entries))
 	require.True(t, injectors.Ended(entries))
+}
+
+// procStopped reports whether /proc/PID/stat shows the process stopped (T).
+func procStopped(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'T'
 }
