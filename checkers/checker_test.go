@@ -87,7 +87,8 @@ func TestKindsAreDefined(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []Kind{LostPrefix, LostMiddle, LostPostfix}, children(Lost))
-	assert.Len(t, KindNames(), len(Kinds))
+	assert.NotContains(t, KindNames(), string(Recovered), "a counted kind is not an expectation")
+	assert.Contains(t, KindNames(), string(Lost))
 }
 
 type panicky struct{}

@@ -59,31 +59,8 @@ func resultsFor(t testing.TB, sc reports.Scenario, h []history.Op) *reports.Resu
 	t.Helper()
 	results := checkers.Compose(context.Background(), h, checkers.Default(checkers.Options{})...)
 	sum := checkers.Judge(results, nil)
-	r := &reports.Results{
-		Scenario: sc, Verdict: sum.Verdict, Reason: sum.Reason, Counts: sum.Counts,
-		Checkers: results, Kinds: checkers.Kinds, Duration: 22 * time.Second,
-		Nodes: []string{"n1", "n2", "n3"}, Ops: int64(len(h)),
-	}
-	for _, k := range checkers.Kinds {
-		n := sum.Counts[k.Kind]
-		r.Expectations = append(r.Expectations, reports.Expectation{Kind: k.Kind, Allowed: "0", Count: n, Pass: n == 0})
-	}
-	for _, op := range h {
-		switch {
-		case op.F == history.Send && op.Type == history.Invoke:
-			r.Sends++
-		case op.F == history.Send && op.Type == history.OK:
-			r.Acked++
-		case op.F == history.Poll && op.Type == history.OK:
-			r.Reads += int64(len(op.Reads))
-		case op.F == history.Drain && op.Completes():
-			r.Drain = reports.Drain{Ran: true, Complete: op.Type == history.OK, Offset: op.Offset, Error: op.Error}
-		case op.Fault != nil:
-			r.Faults = append(r.Faults, reports.FaultEvent{Op: op.Index, F: op.F, ID: op.Fault.ID,
-				Kind: op.Fault.Kind, Targets: op.Fault.Targets, Params: op.Fault.Params, Time: op.Time,
-				Actuation: op.Fault.Actuation, Error: op.Error})
-		}
-	}
+	r := reports.Assemble(sc, h, results, sum, func(checkers.Kind) string { return "0" })
+	r.Duration, r.Nodes = 22*time.Second, []string{"n1", "n2", "n3"}
 	return r
 }
 

@@ -294,7 +294,7 @@ expect:
   lost: 0
   lossed: 0
 `,
-			want: []want{{"7:3", "expect.lossed", "unknown anomaly kind; allowed: lost, unseen, unexpected, duplicate, inconsistent-offset"}},
+			want: []want{{"7:3", "expect.lossed", "unknown anomaly kind; allowed: lost, lost-prefix, lost-middle, lost-postfix, unseen, unexpected, duplicate, inconsistent-offset, aborted-read, nonmonotonic-send, nonmonotonic-poll, poll-skip, lost-on-node, nonlinearizable, unexercised"}},
 		},
 		{
 			name: "expect maybe",

@@ -52,7 +52,7 @@ func TestValidateInGo(t *testing.T) {
 		}, "expect.lost: must be a count >= 0 or allowed, got -1"},
 		{"unknown anomaly kind", func(s *scenarios.Scenario) {
 			s.Expect["reordered"] = scenarios.Allowance{}
-		}, "expect.reordered: unknown anomaly kind; allowed: lost, unseen, unexpected, duplicate, inconsistent-offset"},
+		}, "expect.reordered: unknown anomaly kind; allowed: lost, lost-prefix, lost-middle, lost-postfix, unseen, unexpected, duplicate, inconsistent-offset, aborted-read, nonmonotonic-send, nonmonotonic-poll, poll-skip, lost-on-node, nonlinearizable, unexercised"},
 		{"latency target for a partition", func(s *scenarios.Scenario) {
 			s.Faults[0].Target = "all-links"
 		}, `faults[0].target: unknown target "all-links"; allowed: one, random-one, minority, random-minority, leader or a node name n1..n3`},

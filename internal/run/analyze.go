@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"time"
 
@@ -40,47 +39,11 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 	}
 	sum := checkers.Judge(results, allowed)
 
-	r := &reports.Results{
-		Scenario:      scenarioSummary(sc),
-		Verdict:       sum.Verdict,
-		Reason:        sum.Reason,
-		Counts:        sum.Counts,
-		Checkers:      results,
-		Kinds:         checkers.Kinds,
-		Duration:      f.Duration,
-		Interrupted:   f.Interrupted,
-		HarnessErrors: f.HarnessErrors,
-		HistoryTorn:   info.Torn,
-		Nodes:         f.Nodes,
-		Ops:           int64(len(h)),
-	}
-	for _, k := range checkers.Kinds {
-		if k.Counted {
-			continue // a fact, not an expectation
-		}
-		a := sc.Expect[string(k.Kind)]
-		r.Expectations = append(r.Expectations, reports.Expectation{
-			Kind: k.Kind, Allowed: a.String(), Count: sum.Counts[k.Kind],
-			Pass: !slices.Contains(sum.Failing, k.Kind),
-		})
-	}
-	for _, op := range h {
-		switch {
-		case op.F == history.Send && op.Type == history.Invoke:
-			r.Sends++
-		case op.F == history.Send && op.Type == history.OK:
-			r.Acked++
-		case op.F == history.Poll && op.Type == history.OK:
-			r.Reads += int64(len(op.Reads))
-		case op.F == history.Drain && op.Completes():
-			r.Drain = reports.Drain{Ran: true, Complete: op.Type == history.OK, Offset: op.Offset, Error: op.Error}
-		case op.Fault != nil:
-			r.Faults = append(r.Faults, reports.FaultEvent{
-				Op: op.Index, F: op.F, ID: op.Fault.ID, Kind: op.Fault.Kind, Targets: op.Fault.Targets,
-				Params: op.Fault.Params, Time: op.Time, Actuation: op.Fault.Actuation, Error: op.Error,
-			})
-		}
-	}
+	r := reports.Assemble(scenarioSummary(sc), h, results, sum, func(k checkers.Kind) string {
+		return sc.Expect[string(k)].String()
+	})
+	r.Duration, r.Interrupted, r.Nodes = f.Duration, f.Interrupted, f.Nodes
+	r.HarnessErrors, r.HistoryTorn = f.HarnessErrors, info.Torn
 	// An interrupted run proves nothing good: no heal, no drain. What it
 	// already proved bad (invalid) stands.
 	if f.Interrupted && r.Verdict == checkers.Valid {
