@@ -15,11 +15,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/riptidechaos/riptide/checkers"
-	"github.com/riptidechaos/riptide/history"
 	"github.com/riptidechaos/riptide/internal/run"
 	"github.com/riptidechaos/riptide/reports"
 	"github.com/riptidechaos/riptide/scenarios"
@@ -49,6 +46,9 @@ type Options struct {
 	Binary string
 	// Log receives progress lines as the run goes; nil discards them.
 	Log io.Writer
+	// Image and ToxiproxyImage name the images of the docker platform
+	// (default: the official nats:VERSION and ghcr.io/shopify/toxiproxy).
+	Image, ToxiproxyImage string
 }
 
 // Outcome is a run that was carried out, whatever its verdict.
@@ -89,7 +89,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*Outcome, e
 	if err := available(ctx, c, opts.Binary); err != nil {
 		return nil, err
 	}
-	out, err := run.Run(ctx, c, run.Options{Dir: opts.Dir, Binary: opts.Binary, Log: opts.Log})
+	out, err := run.Run(ctx, c, run.Options{Dir: opts.Dir, Binary: opts.Binary, Log: opts.Log,
+		PlatformOptions: run.PlatformOptions{Image: opts.Image, ToxiproxyImage: opts.ToxiproxyImage}})
 	if err != nil {
 		return nil, fmt.Errorf("run scenario %s: %w", c.Name, err)
 	}
@@ -114,59 +115,7 @@ func prepare(sc *scenarios.Scenario) (*scenarios.Scenario, error) {
 // 1 invalid, 2 unknown, 3 interrupted.
 func (o *Outcome) ExitCode() int { return run.ExitCode(o.Results) }
 
-// maxExamples is how many examples per anomaly kind Summary shows; the rest
-// are in results.json.
-const maxExamples = 3
-
 // Summary describes the outcome in a few lines for a log or a test failure:
 // the verdict and why, the anomaly counts with the first examples of each
 // kind, harness problems, the traffic and the run directory.
-func (o *Outcome) Summary() string {
-	r := o.Results
-	var b strings.Builder
-	fmt.Fprintf(&b, "verdict: %s\n", strings.ToUpper(string(r.Verdict)))
-	if r.Reason != "" {
-		fmt.Fprintf(&b, "reason: %s\n", r.Reason)
-	}
-	if r.Interrupted {
-		b.WriteString("the run was interrupted: the history so far was checked, without heal or drain\n")
-	}
-	var counts []string
-	for _, k := range r.Kinds {
-		if n := r.Counts[k.Kind]; n > 0 {
-			counts = append(counts, fmt.Sprintf("%s %d", k.Kind, n))
-		}
-	}
-	if len(counts) == 0 {
-		counts = []string{"none"}
-	}
-	fmt.Fprintf(&b, "anomalies: %s\n", strings.Join(counts, ", "))
-	for _, c := range r.Checkers {
-		for _, k := range r.Kinds {
-			a := c.Anomalies[k.Kind]
-			for i, ex := range a.Examples {
-				if i == maxExamples {
-					fmt.Fprintf(&b, "  %s: ... %d more in results.json\n", k.Kind, a.Count-maxExamples)
-					break
-				}
-				fmt.Fprintf(&b, "  %s: %s\n", k.Kind, ex.Message)
-			}
-		}
-		if c.Error != "" {
-			fmt.Fprintf(&b, "  checker %s: %s\n", c.Checker, c.Error)
-		}
-	}
-	for _, e := range r.HarnessErrors {
-		fmt.Fprintf(&b, "harness: %s\n", e)
-	}
-	faults := 0
-	for _, f := range r.Faults {
-		if f.F == history.FaultStart && f.Error == "" {
-			faults++
-		}
-	}
-	fmt.Fprintf(&b, "sends %d, acknowledged %d, read %d, faults %d, took %s\n",
-		r.Sends, r.Acked, r.Reads, faults, r.Duration.Round(time.Second))
-	fmt.Fprintf(&b, "run directory: %s (report.html, results.json, history.jsonl)", o.Dir)
-	return b.String()
-}
+func (o *Outcome) Summary() string { return reports.Text(o.Results, o.Dir) }

@@ -160,8 +160,8 @@ func TestSummary(t *testing.T) {
 		"  lost: ... 2 more in results.json",
 		"  duplicate: dup",
 		"harness: heal f2: timeout",
-		"sends 10, acknowledged 9, read 8, faults 1, took 1m1s",
-		"run directory: /runs/x (report.html, results.json, history.jsonl)",
+		"sends 10, acknowledged 9, read 8 (consumers and drain), faults 1, took 1m1s",
+		"run directory: /runs/x (report.html, results.json, junit.xml, summary.md, history.jsonl)",
 	}, "\n"), o.Summary())
 	assert.Equal(t, 1, o.ExitCode())
 

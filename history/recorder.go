@@ -29,6 +29,7 @@ type Recorder struct {
 	stopped chan struct{}
 	counts  Counts
 	closed  bool
+	observe []func(Op)
 }
 
 var errClosed = errors.New("history recorder is closed")
@@ -111,6 +112,9 @@ func (r *Recorder) Record(op Op) (Op, error) {
 		return op, errClosed
 	}
 	r.count(op)
+	for _, f := range r.observe {
+		f(op)
+	}
 	if r.err == nil {
 		r.buf = AppendJSON(r.buf[:0], op)
 		_, r.err = r.w.Write(r.buf)
@@ -131,6 +135,15 @@ func (r *Recorder) count(op Op) {
 	case op.Type == OK:
 		r.counts.Reads += int64(len(op.Reads))
 	}
+}
+
+// Observe calls f with every operation as it is recorded, stamped, in the
+// recorded order (under the recorder's lock: f must be quick and must not
+// record). It is how live metrics follow the run.
+func (r *Recorder) Observe(f func(Op)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.observe = append(r.observe, f)
 }
 
 // Counts returns the running totals.

@@ -301,6 +301,27 @@ func (s *Schedule) Active() []string {
 	return ids
 }
 
+// ActiveNames describes the active faults for a status line, latest start
+// first: "f2 partition n1,n3" (no node names for faults on all links).
+func (s *Schedule) ActiveNames() []string {
+	ids := s.Active()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		a, ok := s.active[id]
+		if !ok {
+			continue
+		}
+		name := id + " " + a.step.Injector.Kind()
+		if len(a.target.Nodes) > 0 {
+			name += " " + strings.Join(a.target.Nodes, ",")
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
 func (s *Schedule) record(f history.F, st Step, t Target, due time.Time, err error) {
 	actuation := time.Since(due)
 	params := st.Injector.Params()

@@ -35,6 +35,8 @@ import (
 type Option func(*config)
 
 type config struct {
+	image, toxiproxyImage string
+
 	seed     int64
 	duration time.Duration
 	platform string
@@ -62,6 +64,13 @@ func WithOutDir(dir string) Option { return func(c *config) { c.outDir = dir } }
 // WithBinary runs an existing server binary (nats-server) instead of the
 // scenario's cluster.binary or a build of its pinned version.
 func WithBinary(path string) Option { return func(c *config) { c.binary = path } }
+
+// WithImages names the docker platform's server and Toxiproxy images, for
+// engines that cannot pull the official ones (an empty name keeps the
+// default).
+func WithImages(server, toxiproxy string) Option {
+	return func(c *config) { c.image, c.toxiproxyImage = server, toxiproxy }
+}
 
 // WithVerdict sets the verdict the test expects (default [riptide.Valid]):
 // a scenario that demonstrates a known bug expects [riptide.Invalid].
@@ -147,7 +156,8 @@ func RunScenario(t testing.TB, sc *scenarios.Scenario, opts ...Option) *riptide.
 	})
 	// The runner's first progress line names the run directory.
 	log := &testLog{t: t}
-	out, err := riptide.Run(ctx, &c, riptide.Options{Dir: dir, Binary: cfg.binary, Log: log})
+	out, err := riptide.Run(ctx, &c, riptide.Options{Dir: dir, Binary: cfg.binary, Log: log,
+		Image: cfg.image, ToxiproxyImage: cfg.toxiproxyImage})
 	log.close()
 	if err != nil {
 		t.Fatalf("riptide: scenario %s could not run: %v\nrun directory: %s", c.Name, err, dir)

@@ -12,8 +12,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
+	"github.com/riptidechaos/riptide/internal/metrics"
 	"github.com/riptidechaos/riptide/internal/run"
 	"github.com/riptidechaos/riptide/reports"
 	"github.com/riptidechaos/riptide/scenarios"
@@ -22,15 +22,19 @@ import (
 const usage = `riptide: chaos testing for streaming systems
 
 Usage:
-  riptide run SCENARIO.yaml [--out DIR] [--seed N] [--duration D] [--nats-server PATH]
-  riptide check RUN_DIR        re-analyse a stored history, rewrite the reports
+  riptide run SCENARIO.yaml [--out DIR] [--seed N] [--duration D] [--platform process|docker]
+                             [--nats-server PATH] [--image IMAGE] [--toxiproxy-image IMAGE]
+                             [--fail-on unknown|invalid] [--metrics 127.0.0.1:PORT]
+  riptide check RUN_DIR [--fail-on unknown|invalid]
+                             re-analyse a stored history, rewrite the reports
   riptide validate SCENARIO... load and validate scenarios, print every problem
   riptide list [-v] [NAME...]  the built-in catalog, or the files of NAME...
   riptide clean [RUN_DIR...]   undo what killed runs left (default: ./riptide-runs/*)
 
 A SCENARIO is a file path or catalog:NAME, a built-in scenario.
 
-Exit status: 0 valid, 1 invalid, 2 unknown, 3 the harness could not run.
+Exit status: 0 valid, 1 invalid, 2 unknown, 3 the harness could not run or
+was interrupted. With --fail-on invalid, unknown exits 0.
 `
 
 func main() {
@@ -84,7 +88,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "run directory (default: a new one under ./riptide-runs)")
 	seed := fs.Int64("seed", 0, "override the scenario's seed")
 	duration := fs.Duration("duration", 0, "override the length of the main phase")
-	binary := fs.String("nats-server", "", "run this nats-server binary instead of building the pinned version")
+	platform := fs.String("platform", "", "override the scenario's platform: process or docker")
+	binary := fs.String("nats-server", "", "process platform: run this nats-server binary instead of building the pinned version")
+	image := fs.String("image", "", "docker platform: the server image (default: the official image of the scenario's version)")
+	toxiImage := fs.String("toxiproxy-image", "", "docker platform: the Toxiproxy image (default: ghcr.io/shopify/toxiproxy:2.12.0)")
+	failOnFlag := fs.String("fail-on", "", "the least bad verdict that fails: unknown (default) or invalid")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this loopback address, e.g. 127.0.0.1:9090")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return run.ExitHarness
@@ -93,30 +102,60 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "riptide run: want one scenario file, got %d\n", len(pos))
 		return run.ExitHarness
 	}
+	failOn, err := reports.ParseFailOn(*failOnFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "riptide: %v\n", err)
+		return run.ExitHarness
+	}
 	sc, err := scenarios.Open(pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "riptide: invalid scenario:\n%v\n", err)
 		return run.ExitHarness
 	}
+	// Overrides are written into the scenario, so that the run directory's
+	// scenario.yaml says what actually ran; they are validated like the file.
+	var overridden []string
 	if *seed != 0 {
 		sc.Seed = *seed
 	}
 	if *duration != 0 {
 		sc.Duration = scenarios.Duration(*duration)
+		overridden = append(overridden, "--duration")
+	}
+	if *platform != "" {
+		sc.Cluster.Platform = *platform
+		overridden = append(overridden, "--platform")
+	}
+	if len(overridden) > 0 {
 		if err := sc.Validate(); err != nil {
-			fmt.Fprintf(stderr, "riptide: --duration %s: %v\n", *duration, err)
+			fmt.Fprintf(stderr, "riptide: with %s: %v\n", strings.Join(overridden, ", "), err)
 			return run.ExitHarness
 		}
 	}
+
 	ctx, stop := interruptible(stderr)
 	defer stop()
-	outcome, err := run.Run(ctx, sc, run.Options{Dir: *out, Binary: *binary, Log: stdout})
+	opts := run.Options{Dir: *out, Binary: *binary, Log: stdout,
+		PlatformOptions: run.PlatformOptions{Image: *image, ToxiproxyImage: *toxiImage}}
+	if *metricsAddr != "" {
+		// Listen before anything starts: a refused or busy address is a
+		// usage error, not a half-run.
+		ln, err := metrics.Listen(*metricsAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "riptide: --metrics: %v\n", err)
+			return run.ExitHarness
+		}
+		opts.Metrics = metrics.New()
+		go func() { _ = opts.Metrics.Serve(ctx, ln) }()
+		fmt.Fprintf(stdout, "riptide: metrics on http://%s/metrics\n", ln.Addr())
+	}
+	outcome, err := run.Run(ctx, sc, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "riptide: %v\n", err)
 		return run.ExitHarness
 	}
-	summarize(stdout, outcome.Dir, outcome.Results)
-	return run.ExitCode(outcome.Results)
+	fmt.Fprintf(stdout, "\n%s\n", reports.Text(outcome.Results, outcome.Dir))
+	return outcome.Results.ExitCode(failOn)
 }
 
 // interruptible returns a context cancelled by the first SIGINT or SIGTERM;
@@ -147,6 +186,7 @@ func interruptible(stderr io.Writer) (context.Context, func()) {
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	failOnFlag := fs.String("fail-on", "", "the least bad verdict that fails: unknown (default) or invalid")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return run.ExitHarness
@@ -155,13 +195,18 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "riptide check: want one run directory, got %d\n", len(pos))
 		return run.ExitHarness
 	}
+	failOn, err := reports.ParseFailOn(*failOnFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "riptide check: %v\n", err)
+		return run.ExitHarness
+	}
 	res, err := run.Check(context.Background(), pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "riptide check: %v\n", err)
 		return run.ExitHarness
 	}
-	summarize(stdout, pos[0], res)
-	return run.ExitCode(res)
+	fmt.Fprintf(stdout, "\n%s\n", reports.Text(res, pos[0]))
+	return res.ExitCode(failOn)
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
@@ -179,49 +224,4 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: ok\n", path)
 	}
 	return status
-}
-
-// summarize prints the verdict, the counts and where the run directory is.
-func summarize(w io.Writer, dir string, r *reports.Results) {
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "verdict: %s\n", strings.ToUpper(string(r.Verdict)))
-	if r.Reason != "" {
-		fmt.Fprintf(w, "reason:  %s\n", r.Reason)
-	}
-	if r.Interrupted {
-		fmt.Fprintln(w, "the run was interrupted: the history so far was checked, without heal or drain")
-	}
-	fmt.Fprintf(w, "sends %d, acknowledged %d, read %d (consumers and drain), faults %d, took %s\n",
-		r.Sends, r.Acked, r.Reads, countStarts(r), r.Duration.Round(time.Second))
-	var parts []string
-	for _, k := range r.Kinds {
-		parts = append(parts, fmt.Sprintf("%s %d", k.Kind, r.Counts[k.Kind]))
-	}
-	fmt.Fprintf(w, "anomalies: %s\n", strings.Join(parts, ", "))
-	for _, c := range r.Checkers {
-		for _, k := range r.Kinds {
-			a := c.Anomalies[k.Kind]
-			for i, ex := range a.Examples {
-				if i == 3 {
-					fmt.Fprintf(w, "  %s: ... %d more in results.json\n", k.Kind, a.Count-3)
-					break
-				}
-				fmt.Fprintf(w, "  %s: %s\n", k.Kind, ex.Message)
-			}
-		}
-	}
-	for _, e := range r.HarnessErrors {
-		fmt.Fprintf(w, "harness: %s\n", e)
-	}
-	fmt.Fprintf(w, "run directory: %s (report.html, results.json, history.jsonl)\n", dir)
-}
-
-func countStarts(r *reports.Results) int {
-	n := 0
-	for _, f := range r.Faults {
-		if f.F == "fault-start" && f.Error == "" {
-			n++
-		}
-	}
-	return n
 }

@@ -14,38 +14,28 @@ import (
 	"sync"
 	"time"
 
-	"github.com/riptidechaos/riptide/checkers"
 	"github.com/riptidechaos/riptide/clusters"
 	"github.com/riptidechaos/riptide/clusters/nats"
 	"github.com/riptidechaos/riptide/history"
 	"github.com/riptidechaos/riptide/injectors"
+	"github.com/riptidechaos/riptide/internal/metrics"
+	"github.com/riptidechaos/riptide/internal/progress"
 	"github.com/riptidechaos/riptide/reports"
 	"github.com/riptidechaos/riptide/scenarios"
 	"github.com/riptidechaos/riptide/workloads"
 )
 
-// Exit statuses of riptide run and riptide check.
+// Exit statuses of riptide run and riptide check (DESIGN.md).
 const (
-	ExitValid   = 0
-	ExitInvalid = 1
-	ExitUnknown = 2
-	ExitHarness = 3
+	ExitValid   = reports.ExitValid
+	ExitInvalid = reports.ExitInvalid
+	ExitUnknown = reports.ExitUnknown
+	ExitHarness = reports.ExitHarness
 )
 
-// ExitCode maps a verdict to the process exit status.
-func ExitCode(r *reports.Results) int {
-	if r.Interrupted {
-		return ExitHarness
-	}
-	switch r.Verdict {
-	case checkers.Valid:
-		return ExitValid
-	case checkers.Invalid:
-		return ExitInvalid
-	default:
-		return ExitUnknown
-	}
-}
+// ExitCode maps results to the exit status under the default gate policy
+// (every verdict but valid fails; an interrupted run exits 3).
+func ExitCode(r *reports.Results) int { return r.ExitCode(reports.DefaultFailOn) }
 
 // Options are the runner's settings that are not part of the scenario.
 type Options struct {
@@ -53,8 +43,12 @@ type Options struct {
 	Dir string
 	// Binary overrides the scenario's server binary.
 	Binary string
-	// Log receives progress lines (default: discarded).
+	// Log receives progress lines (default: discarded). On a terminal a
+	// live status line is redrawn in place below them.
 	Log io.Writer
+	// Metrics, when set, follows the run (ops, latency, faults, phase) for
+	// a Prometheus endpoint the caller serves.
+	Metrics *metrics.Metrics
 	// PlatformOptions name the docker platform's images (launch.go).
 	PlatformOptions
 }
@@ -80,10 +74,13 @@ const (
 // no heal and no drain, the cluster is torn down, and the history so far is
 // checked and reported with Interrupted set.
 func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*Outcome, error) {
-	r := &runner{sc: sc, opts: opts, log: opts.Log}
-	if r.log == nil {
-		r.log = io.Discard
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
 	}
+	r := &runner{sc: sc, opts: opts, progress: progress.New(log)}
+	r.log = r.progress
+	defer r.progress.Close()
 	return r.runSafe(ctx)
 }
 
@@ -99,13 +96,15 @@ func (r *runner) runSafe(ctx context.Context) (out *Outcome, err error) {
 }
 
 type runner struct {
-	sc   *scenarios.Scenario
-	opts Options
-	log  io.Writer
-	dir  string
+	sc       *scenarios.Scenario
+	opts     Options
+	log      io.Writer // progress lines, through the status line
+	progress *progress.Progress
+	dir      string
 
 	mu       sync.Mutex
-	problems []string // harness errors, for results.json
+	problems []string        // harness errors, for results.json
+	last     progress.Status // the latest status, carried into later phases
 	tearOnce sync.Once
 }
 
@@ -149,6 +148,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	}
 
 	// Prepare and launch.
+	r.phase("launch")
 	began := time.Now()
 	cluster, err := r.launch(ctx)
 	if err != nil {
@@ -191,15 +191,21 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		return nil, err
 	}
 	defer rec.Close()
+	if r.opts.Metrics != nil {
+		rec.Observe(r.opts.Metrics.Observe)
+	}
 	sched = &injectors.Schedule{Steps: steps, Cluster: cluster, Recorder: rec, Journal: journal, Parent: ctx,
 		Leader: r.leader(cluster), Logf: func(format string, args ...any) { r.logf(format, args...) }}
 	r.logf("main phase: %s, %d producers at %.0f sends/s, %d consumers, %d faults",
 		sc.Duration.D(), cfg.Producers, cfg.Rate, cfg.Consumers, len(steps))
+	r.phase("main")
 	r.mainPhase(ctx, clients, sched, rec)
 
 	stopped := ctx.Err() != nil
 	if !stopped {
+		r.phase("heal")
 		r.heal(ctx, cluster, sched)
+		r.phase("drain")
 		r.drain(ctx, queue, cfg, rec)
 	} else {
 		// Teardown now rather than in the defer, so that the stops of
@@ -212,6 +218,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	}
 
 	// Check and report.
+	r.phase("check")
 	h, info, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
 	if err != nil {
 		return nil, err
@@ -223,6 +230,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		Duration: time.Since(began), Interrupted: stopped,
 		HarnessErrors: problems, Nodes: clusters.NodeNames(cluster.Nodes()),
 	})
+	r.phase("report")
 	if err := writeReports(context.WithoutCancel(ctx), dir, sc, res, h); err != nil {
 		return nil, err
 	}
@@ -293,21 +301,55 @@ func (r *runner) leader(cluster liveCluster) func(context.Context) (string, erro
 	return nil
 }
 
+// statusEvery is how often the live status is refreshed; liveCheckEvery
+// how often the history so far is checked for anomalies on the way.
+const (
+	statusEvery    = 500 * time.Millisecond
+	liveCheckEvery = 10 * time.Second
+)
+
+// status keeps the live status line (or, off a terminal, the periodic
+// status lines) up to date during the main phase.
 func (r *runner) status(ctx context.Context, rec *history.Recorder, sched *injectors.Schedule) {
-	t := time.NewTicker(5 * time.Second)
+	t := time.NewTicker(statusEvery)
 	defer t.Stop()
-	var last history.Counts
+	live := newLiveCheck(filepath.Join(r.dir, "history.jsonl"), liveCheckEvery)
+	defer live.stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			c := rec.Counts()
-			r.logf("t=%s acked %d (+%d/s), failed or unknown %d, read %d, active faults %v",
-				rec.Since().Round(time.Second), c.Acked, (c.Acked-last.Acked)/5, c.Failed, c.Reads, sched.Active())
-			last = c
+			elapsed := rec.Since()
+			st := progress.Status{
+				Phase: "main", Elapsed: elapsed, Remaining: max(r.sc.Duration.D()-elapsed, 0),
+				Acked: c.Acked, Failed: c.Failed, ActiveFaults: sched.ActiveNames(),
+				Anomalies: live.poll(ctx),
+			}
+			r.mu.Lock()
+			r.last = st
+			r.mu.Unlock()
+			r.progress.Update(st)
 		}
 	}
+}
+
+// phase marks the phase the run is in, for the status line and metrics.
+// Phases before the main one have their own log lines and no traffic yet;
+// later ones carry the main phase's final counts.
+func (r *runner) phase(name string) {
+	if r.opts.Metrics != nil {
+		r.opts.Metrics.SetPhase(name)
+	}
+	r.mu.Lock()
+	st := r.last
+	r.mu.Unlock()
+	if st.Phase == "" {
+		return
+	}
+	st.Phase, st.Remaining, st.ActiveFaults = name, 0, nil
+	r.progress.Update(st)
 }
 
 // heal undoes every fault still active and waits for the cluster to settle.

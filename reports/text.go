@@ -1,0 +1,77 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/riptidechaos/riptide/history"
+)
+
+// maxTextExamples is how many examples per anomaly kind Text shows; the
+// rest are in results.json.
+const maxTextExamples = 3
+
+// Text describes a run in a few lines for a terminal, a log or a test
+// failure: the verdict and why, the anomaly counts with the first examples
+// of each kind, counted facts, harness problems, the traffic and the run
+// directory.
+func Text(r *Results, dir string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "verdict: %s\n", strings.ToUpper(string(r.Verdict)))
+	if r.Reason != "" {
+		fmt.Fprintf(&b, "reason: %s\n", r.Reason)
+	}
+	if r.Interrupted {
+		b.WriteString("the run was interrupted: the history so far was checked, without heal or drain\n")
+	}
+	var counts, facts []string
+	for _, k := range r.Kinds {
+		n := r.Counts[k.Kind]
+		switch {
+		case n == 0:
+		case k.Counted:
+			facts = append(facts, fmt.Sprintf("%s %d", k.Kind, n))
+		default:
+			counts = append(counts, fmt.Sprintf("%s %d", k.Kind, n))
+		}
+	}
+	if len(counts) == 0 {
+		counts = []string{"none"}
+	}
+	fmt.Fprintf(&b, "anomalies: %s\n", strings.Join(counts, ", "))
+	for _, c := range r.Checkers {
+		for _, k := range r.Kinds {
+			if k.Counted {
+				continue
+			}
+			a := c.Anomalies[k.Kind]
+			for i, ex := range a.Examples {
+				if i == maxTextExamples {
+					fmt.Fprintf(&b, "  %s: ... %d more in results.json\n", k.Kind, a.Count-maxTextExamples)
+					break
+				}
+				fmt.Fprintf(&b, "  %s: %s\n", k.Kind, ex.Message)
+			}
+		}
+		if c.Error != "" {
+			fmt.Fprintf(&b, "  checker %s: %s\n", c.Checker, firstLine(c.Error))
+		}
+	}
+	if len(facts) > 0 {
+		fmt.Fprintf(&b, "counted, not anomalies: %s\n", strings.Join(facts, ", "))
+	}
+	for _, e := range r.HarnessErrors {
+		fmt.Fprintf(&b, "harness: %s\n", firstLine(e))
+	}
+	faults := 0
+	for _, f := range r.Faults {
+		if f.F == history.FaultStart && f.Error == "" {
+			faults++
+		}
+	}
+	fmt.Fprintf(&b, "sends %d, acknowledged %d, read %d (consumers and drain), faults %d, took %s\n",
+		r.Sends, r.Acked, r.Reads, faults, r.Duration.Round(time.Second))
+	fmt.Fprintf(&b, "run directory: %s (report.html, results.json, junit.xml, summary.md, history.jsonl)", dir)
+	return b.String()
+}
