@@ -22,6 +22,10 @@ const (
 // Validate reports it; in a scenario built in Go, zero means unset, except
 // for consumers, where 0 (a producer-only run) is a real choice.
 // ApplyDefaults is idempotent.
+// defaultMinAckedBeforeFault matches the availability checker's own
+// default: a handful of seconds of even a slow workload.
+const defaultMinAckedBeforeFault = 20
+
 func (s *Scenario) ApplyDefaults() {
 	c := &s.Cluster
 	if c.System == "nats" && c.Version == "" {
@@ -61,6 +65,10 @@ func (s *Scenario) ApplyDefaults() {
 
 	for i := range s.Faults {
 		s.Faults[i].applyDefaults()
+	}
+
+	if s.Checks.MinAckedBeforeFault == 0 {
+		s.Checks.MinAckedBeforeFault = defaultMinAckedBeforeFault
 	}
 }
 

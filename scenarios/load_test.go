@@ -42,7 +42,7 @@ duration: 60s
 cluster: {system: nats, colour: red}
 workload: {kind: queue}
 `,
-			want: []want{{"3:25", "cluster.colour", "unknown field; allowed: system, version, nodes, platform, binary, config"}},
+			want: []want{{"3:25", "cluster.colour", "unknown field; allowed: system, version, nodes, platform, binary, image, config"}},
 		},
 		{
 			// The misspelling is unknown, and the real field is then missing.
@@ -54,7 +54,7 @@ cluster:
 workload: {kind: queue}
 `,
 			want: []want{
-				{"4:3", "cluster.sytem", "unknown field; allowed: system, version, nodes, platform, binary, config"},
+				{"4:3", "cluster.sytem", "unknown field; allowed: system, version, nodes, platform, binary, image, config"},
 				{"4:3", "cluster.system", "required; allowed: nats"},
 			},
 		},
@@ -285,6 +285,46 @@ cluster: {system: nats}
 			want: []want{{"2:1", "", "invalid YAML: mapping values are not allowed in this context"}},
 		},
 		{
+			name: "image on the process platform",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats, platform: process, image: nats:2.12.1}
+workload: {kind: queue}
+`,
+			want: []want{{"3:51", "cluster.image", "applies to the docker platform only"}},
+		},
+		{
+			name: "binary on the docker platform",
+			yaml: `name: t
+duration: 60s
+cluster:
+  system: nats
+  platform: docker
+  binary: /usr/bin/nats-server
+workload: {kind: queue}
+`,
+			want: []want{{"6:11", "cluster.binary", "applies to the process platform only"}},
+		},
+		{
+			name: "image with shell characters",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats, platform: docker, image: "nats:2.12.1; rm -rf /"}
+workload: {kind: queue}
+`,
+			want: []want{{"3:50", "cluster.image", "invalid image reference"}},
+		},
+		{
+			name: "availability floor out of range",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+checks: {min_acked_before_fault: -5}
+`,
+			want: []want{{"5:34", "checks.min_acked_before_fault", "must be between 1 and 1000000, got -5"}},
+		},
+		{
 			name: "expect unknown kind",
 			yaml: `name: t
 duration: 60s
@@ -420,7 +460,7 @@ func TestLoadFullScenario(t *testing.T) {
 		Version:  "2.11.0-rc.1",
 		Nodes:    5,
 		Platform: "docker",
-		Binary:   "/opt/nats/nats-server",
+		Image:    "registry.example.com/team/nats:2.11.0-rc.1",
 		Config:   map[string]string{"sync_interval": "10s"},
 	}, s.Cluster)
 	require.Equal(t, scenarios.Workload{
@@ -448,6 +488,7 @@ func TestLoadFullScenario(t *testing.T) {
 		"unseen":    {Any: true},
 		"duplicate": {Max: 3},
 	}, s.Expect)
+	require.Equal(t, scenarios.Checks{MinAckedBeforeFault: 50, Porcupine: true}, s.Checks)
 }
 
 func TestLoadMinimalScenarioGetsDefaults(t *testing.T) {

@@ -26,6 +26,8 @@ type Scenario struct {
 	// Expect maps an anomaly kind to the number of anomalies of that kind
 	// allowed: a count, or "allowed" for any number. Kinds not listed allow 0.
 	Expect map[string]Allowance `yaml:"expect" doc:"allowed count per anomaly kind: a number or 'allowed'; unlisted kinds allow 0"`
+	// Checks tunes the checkers.
+	Checks Checks `yaml:"checks" doc:"settings of the checkers"`
 	// Short marks a scenario quick enough (a minute or less in all) to run
 	// under go test -short, where riptidetest skips the others.
 	Short bool `yaml:"short" doc:"true when the whole run takes a minute or less: riptidetest runs it even under go test -short"`
@@ -44,9 +46,23 @@ type Cluster struct {
 	Nodes    int    `yaml:"nodes" doc:"number of nodes, 1 to 9 (default 3)"`
 	Platform string `yaml:"platform" enum:"process,docker" doc:"how nodes run: local processes or Docker containers (default process)"`
 	// Binary points at an existing server binary instead of building one.
-	Binary string `yaml:"binary" doc:"path of an existing server binary to run instead of building the pinned version"`
+	Binary string `yaml:"binary" doc:"process platform: path of an existing server binary to run instead of building the pinned version"`
+	// Image names the server image instead of the official one.
+	Image string `yaml:"image" doc:"docker platform: the server image to run (default: the official image of the version, e.g. nats:2.12.1)"`
 	// Config holds system-specific settings, validated by the system.
 	Config map[string]string `yaml:"config" doc:"system settings; nats: sync_interval (always or a duration such as 2m)"`
+}
+
+// Checks tunes the checkers.
+type Checks struct {
+	// MinAckedBeforeFault is the availability floor: with fewer
+	// acknowledged sends before the first fault, the faults never met
+	// traffic and the run is unknown (kind unexercised; allow it in
+	// expect: to accept such runs).
+	MinAckedBeforeFault int `yaml:"min_acked_before_fault" doc:"acknowledged sends needed before the first fault, else the run is unknown (unexercised); 1 to 1000000 (default 20)"`
+	// Porcupine adds a porcupine check of each stream next to the witness
+	// check, bounded in time and memory (a blown bound is unknown).
+	Porcupine bool `yaml:"porcupine" doc:"also check each stream's log with porcupine, bounded in time and memory (default false: the witness check decides the same question on any size)"`
 }
 
 // Workload says what the clients do.

@@ -16,7 +16,10 @@ import (
 // The patterns keep names and versions to plain characters: they end up in
 // file names, stream names and download URLs, where nothing shell-like belongs.
 var (
-	nameRE    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	// imageRE admits image references (registry/path:tag@digest) and
+	// nothing that could mean more to a shell or the engine.
+	imageRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$`)
 	versionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[A-Za-z0-9.]+)?$`)
 	streamRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 	nodeRE    = regexp.MustCompile(`^n([1-9][0-9]?)$`)
@@ -33,6 +36,7 @@ const (
 	maxOpTimeout   = 5 * time.Minute
 	maxDrain       = 10 * time.Minute
 	maxLatency     = 60 * time.Second
+	maxMinAcked    = 1_000_000
 	nameRule       = "1-64 letters, digits, '.', '_' or '-'"
 	streamRule     = "1-32 letters, digits, '_' or '-'"
 	versionExample = "a release number like 2.12.1 (optionally with a suffix like -rc.1)"
@@ -74,6 +78,7 @@ func (s *Scenario) validate() Problems {
 		v.fault(i)
 	}
 	v.expect()
+	v.checks()
 	sortProblems(v.probs)
 	return v.probs
 }
@@ -138,6 +143,16 @@ func (v *validator) cluster() {
 		v.addf("cluster.nodes", "must be between 1 and %d, got %d", maxNodes, c.Nodes)
 	}
 	v.enum("cluster.platform", c.Platform, enumOf(reflect.TypeFor[Cluster](), "platform"))
+	// Each platform runs one kind of artefact: naming the other kind is a
+	// mistake that would otherwise surface only at launch.
+	switch {
+	case c.Binary != "" && c.Platform == "docker":
+		v.addf("cluster.binary", "applies to the process platform only; on docker name an image (cluster.image)")
+	case c.Image != "" && c.Platform == "process":
+		v.addf("cluster.image", "applies to the docker platform only; on the process platform name a binary (cluster.binary)")
+	case c.Image != "" && !imageRE.MatchString(c.Image):
+		v.addf("cluster.image", "invalid image reference %q; use a name like nats:2.12.1 or registry.example.com/team/nats:2.12.1", c.Image)
+	}
 	if !systemOK {
 		return // config keys depend on the system
 	}
@@ -175,6 +190,10 @@ func (v *validator) workload() {
 	}
 	v.positive("workload.timeout", w.Timeout, maxOpTimeout)
 	v.positive("workload.drain", w.Drain, maxDrain)
+}
+
+func (v *validator) checks() {
+	v.between("checks.min_acked_before_fault", v.s.Checks.MinAckedBeforeFault, 1, maxMinAcked)
 }
 
 func (v *validator) expect() {

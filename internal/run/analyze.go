@@ -64,7 +64,10 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 
 // checkOptions are the checkers' settings for a scenario.
 func checkOptions(sc *scenarios.Scenario) checkers.Options {
-	return checkers.Options{}
+	return checkers.Options{
+		MinAckedBeforeFault: sc.Checks.MinAckedBeforeFault,
+		Porcupine:           sc.Checks.Porcupine,
+	}
 }
 
 func scenarioSummary(sc *scenarios.Scenario) reports.Scenario {

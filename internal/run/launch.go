@@ -61,6 +61,9 @@ func (r *runner) launch(ctx context.Context) (liveCluster, error) {
 		}
 		image := r.opts.Image
 		if image == "" {
+			image = sc.Cluster.Image
+		}
+		if image == "" {
 			image = "nats:" + sc.Cluster.Version
 		}
 		toxi := r.opts.ToxiproxyImage
