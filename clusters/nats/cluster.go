@@ -4,11 +4,9 @@ package nats
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +83,7 @@ func Launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 			clusterPort: ports[3*i+1],
 			monitorPort: ports[3*i+2],
 		}
+		n.monitor = monitor{name: name, base: func() (string, error) { return n.MonitorURL(), nil }}
 		n.client, err = c.net.Add(clusters.ClientSide, name, hostPort(n.clientPort))
 		if err != nil {
 			return c, fmt.Errorf("launch nats: %w", err)
@@ -163,29 +162,12 @@ func (c *Cluster) Close(ctx context.Context) error {
 // WaitHealthy waits until every running node reports healthy JetStream and
 // is routed to every other node.
 func (c *Cluster) WaitHealthy(ctx context.Context) error {
-	for {
-		var problem error
-		for _, n := range c.nodes {
-			if !n.proc.Running() {
-				return fmt.Errorf("node %s exited: %s", n.name, n.LogTail(5))
-			}
-			if problem = n.healthy(ctx, len(c.nodes)-1); problem != nil {
-				break
-			}
-		}
-		if problem == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("cluster not healthy: %w (last: %v)", ctx.Err(), problem)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return waitHealthy(ctx, c.nodes)
 }
 
 // Node is one nats-server.
 type Node struct {
+	monitor
 	name                                 string
 	dir                                  string
 	clientPort, clusterPort, monitorPort int
@@ -271,69 +253,12 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 }
 
-// healthy asks the monitoring endpoint whether JetStream is current and the
-// node has routes to peers other nodes.
-func (n *Node) healthy(ctx context.Context, peers int) error {
-	var hz struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-	}
-	if err := n.getJSON(ctx, "/healthz", &hz); err != nil {
-		return err
-	}
-	if hz.Status != "ok" {
-		return fmt.Errorf("%s: healthz %s %s", n.name, hz.Status, hz.Error)
-	}
-	if peers == 0 {
+// exited reports whether the server process has exited.
+func (n *Node) exited(context.Context) error {
+	if n.proc.Running() {
 		return nil
 	}
-	got, err := n.RoutedPeers(ctx)
-	if err != nil {
-		return err
-	}
-	if len(got) < peers {
-		return fmt.Errorf("%s: routed to %d of %d peers", n.name, len(got), peers)
-	}
-	return nil
-}
-
-// RoutedPeers lists the names of the servers this node has a route to.
-func (n *Node) RoutedPeers(ctx context.Context) ([]string, error) {
-	var rz struct {
-		Routes []struct {
-			RemoteName string `json:"remote_name"`
-		} `json:"routes"`
-	}
-	if err := n.getJSON(ctx, "/routez", &rz); err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	var names []string
-	for _, r := range rz.Routes {
-		if r.RemoteName != "" && !seen[r.RemoteName] {
-			seen[r.RemoteName] = true
-			names = append(names, r.RemoteName)
-		}
-	}
-	return names, nil
-}
-
-var monitorClient = &http.Client{Timeout: 2 * time.Second}
-
-func (n *Node) getJSON(ctx context.Context, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.MonitorURL()+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := monitorClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", n.name, err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("%s: %s: %w", n.name, path, err)
-	}
-	return nil
+	return errors.New("the process is gone")
 }
 
 // LogTail returns the last lines of the node's log, for error messages.

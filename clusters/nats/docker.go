@@ -2,11 +2,9 @@ package nats
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -155,6 +153,7 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	}
 	for _, name := range names {
 		n := &DockerNode{name: name, dir: filepath.Join(opts.Dir, name)}
+		n.monitor = monitor{name: name, base: n.MonitorURL}
 		cfg := nodeConfig{Name: name, ClusterName: "riptide", Host: "0.0.0.0",
 			ClientPort: dockerClientPort, ClusterPort: dockerClusterPort, MonitorPort: dockerMonitorPort,
 			StoreDir: nodeMount + "/data", SyncInterval: syncInterval}
@@ -265,33 +264,12 @@ func (c *DockerCluster) Close(ctx context.Context) error {
 // WaitHealthy waits until every node's container runs, its JetStream is
 // healthy and it is routed to every other node.
 func (c *DockerCluster) WaitHealthy(ctx context.Context) error {
-	for {
-		var problem error
-		for _, n := range c.nodes {
-			st, err := n.c.State(ctx)
-			if err == nil && !st.Running {
-				return fmt.Errorf("node %s exited: %s", n.name, n.LogTail(5))
-			}
-			if problem = err; problem != nil {
-				break
-			}
-			if problem = n.healthy(ctx, len(c.nodes)-1); problem != nil {
-				break
-			}
-		}
-		if problem == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("cluster not healthy: %w (last: %v)", ctx.Err(), problem)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return waitHealthy(ctx, c.nodes)
 }
 
 // DockerNode is one nats-server container.
 type DockerNode struct {
+	monitor
 	name   string
 	dir    string
 	client *clusters.Link
@@ -348,7 +326,7 @@ func (n *DockerNode) Start(ctx context.Context) error {
 	for {
 		url, err := n.MonitorURL()
 		if err == nil {
-			if resp, err := dockerMonitor.Get(url + "/varz"); err == nil {
+			if resp, err := monitorClient.Get(url + "/varz"); err == nil {
 				resp.Body.Close()
 				return nil
 			}
@@ -377,87 +355,14 @@ func (n *DockerNode) MonitorURL() (string, error) {
 // LogTail returns the last lines of the node's output, for error messages.
 func (n *DockerNode) LogTail(lines int) string { return n.c.LogTail(lines) }
 
-// healthy asks the monitoring endpoint whether JetStream is current and the
-// node has routes to peers other nodes.
-func (n *DockerNode) healthy(ctx context.Context, peers int) error {
-	var hz struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-	}
-	if err := n.getJSON(ctx, "/healthz", &hz); err != nil {
-		return err
-	}
-	if hz.Status != "ok" {
-		return fmt.Errorf("%s: healthz %s %s", n.name, hz.Status, hz.Error)
-	}
-	if peers == 0 {
-		return nil
-	}
-	got, err := n.RoutedPeers(ctx)
+// exited reports whether the node's container has stopped.
+func (n *DockerNode) exited(ctx context.Context) error {
+	st, err := n.c.State(ctx)
 	if err != nil {
-		return err
+		return nil // cannot tell yet: the health check will say more
 	}
-	if len(got) < peers {
-		return fmt.Errorf("%s: routed to %d of %d peers", n.name, len(got), peers)
-	}
-	return nil
-}
-
-// Route is one route connection as the node's /routez reports it.
-type Route struct {
-	RemoteName string `json:"remote_name"`
-	IP         string `json:"ip"`
-	Port       int    `json:"port"`
-	DidSolicit bool   `json:"did_solicit"`
-}
-
-// Routes lists the node's route connections.
-func (n *DockerNode) Routes(ctx context.Context) ([]Route, error) {
-	var rz struct {
-		Routes []Route `json:"routes"`
-	}
-	if err := n.getJSON(ctx, "/routez", &rz); err != nil {
-		return nil, err
-	}
-	return rz.Routes, nil
-}
-
-// RoutedPeers lists the names of the servers this node has a route to.
-func (n *DockerNode) RoutedPeers(ctx context.Context) ([]string, error) {
-	routes, err := n.Routes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	var names []string
-	for _, r := range routes {
-		if r.RemoteName != "" && !seen[r.RemoteName] {
-			seen[r.RemoteName] = true
-			names = append(names, r.RemoteName)
-		}
-	}
-	return names, nil
-}
-
-var dockerMonitor = &http.Client{Timeout: 2 * time.Second}
-
-// getJSON reads one monitoring endpoint of the node.
-func (n *DockerNode) getJSON(ctx context.Context, path string, v any) error {
-	base, err := n.MonitorURL()
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := dockerMonitor.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", n.name, err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("%s: %s: %w", n.name, path, err)
+	if !st.Running {
+		return errors.New("the container stopped")
 	}
 	return nil
 }

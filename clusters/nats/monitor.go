@@ -1,0 +1,151 @@
+package nats
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// monitor reads a nats-server's HTTP monitoring endpoint, wherever the node
+// runs: the platforms differ only in where the endpoint is.
+type monitor struct {
+	name string
+	// base returns the endpoint's URL, e.g. http://127.0.0.1:8222.
+	base func() (string, error)
+}
+
+var monitorClient = &http.Client{Timeout: 2 * time.Second}
+
+// getJSON reads one monitoring path into v.
+func (m monitor) getJSON(ctx context.Context, path string, v any) error {
+	base, err := m.base()
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.name, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := monitorClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.name, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("%s: %s: %w", m.name, path, err)
+	}
+	return nil
+}
+
+// healthy asks whether JetStream is current on the node and the node has
+// a route to every other member of cluster (the node names).
+func (m monitor) healthy(ctx context.Context, cluster []string) error {
+	var hz struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+	}
+	if err := m.getJSON(ctx, "/healthz", &hz); err != nil {
+		return err
+	}
+	if hz.Status != "ok" {
+		return fmt.Errorf("%s: healthz %s %s", m.name, hz.Status, hz.Error)
+	}
+	if len(cluster) <= 1 {
+		return nil
+	}
+	got, err := m.RoutedPeers(ctx)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, peer := range cluster {
+		if peer != m.name && !slices.Contains(got, peer) {
+			missing = append(missing, peer)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: not routed to %s", m.name, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Route is one route connection as the node's /routez reports it.
+type Route struct {
+	RemoteName string `json:"remote_name"`
+	IP         string `json:"ip"`
+	Port       int    `json:"port"`
+	DidSolicit bool   `json:"did_solicit"`
+}
+
+// Routes lists the node's route connections.
+func (m monitor) Routes(ctx context.Context) ([]Route, error) {
+	var rz struct {
+		Routes []Route `json:"routes"`
+	}
+	if err := m.getJSON(ctx, "/routez", &rz); err != nil {
+		return nil, err
+	}
+	return rz.Routes, nil
+}
+
+// RoutedPeers lists the names of the servers this node has a route to.
+func (m monitor) RoutedPeers(ctx context.Context) ([]string, error) {
+	routes, err := m.Routes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, r := range routes {
+		if r.RemoteName != "" && !slices.Contains(names, r.RemoteName) {
+			names = append(names, r.RemoteName)
+		}
+	}
+	return names, nil
+}
+
+// watched is a node as waitHealthy sees it.
+type watched interface {
+	Name() string
+	// exited reports an error when the node's server is not running.
+	exited(ctx context.Context) error
+	healthy(ctx context.Context, cluster []string) error
+	LogTail(lines int) string
+}
+
+// waitHealthy polls until every node is healthy and routed to every other,
+// fails at once when one has exited, and on timeout names the node that
+// was not ready with the last lines of its log, which usually say why.
+func waitHealthy[N watched](ctx context.Context, nodes []N) error {
+	names := make([]string, len(nodes))
+	for i, n := range nodes {
+		names[i] = n.Name()
+	}
+	for {
+		var (
+			problem error
+			sick    N
+		)
+		for _, n := range nodes {
+			if err := n.exited(ctx); err != nil {
+				return fmt.Errorf("node %s exited: %w: %s", n.Name(), err, n.LogTail(5))
+			}
+			if problem = n.healthy(ctx, names); problem != nil {
+				sick = n
+				break
+			}
+		}
+		if problem == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cluster not healthy: %w (last: %v); %s's log ends:\n%s",
+				ctx.Err(), problem, sick.Name(), sick.LogTail(8))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
