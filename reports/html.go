@@ -80,18 +80,6 @@ func RenderHTML(w io.Writer, dir string, r *Results, h []history.Op, opts HTMLOp
 	return nil
 }
 
-// WriteHTML writes report.html into dir, reading the history from
-// dir/history.jsonl when there is one.
-//
-// Deprecated: use Write, which takes the history the caller already holds.
-func WriteHTML(dir string, r *Results) error {
-	h, _, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
-	if err != nil {
-		h = nil
-	}
-	return writeHTML(dir, r, h)
-}
-
 func writeHTML(dir string, r *Results, h []history.Op) error {
 	var buf bytes.Buffer
 	if err := RenderHTML(&buf, dir, r, h, HTMLOptions{}); err != nil {
@@ -138,6 +126,9 @@ type page struct {
 	TableTotal int
 
 	Logs []nodeLog
+	// Schedule is the fault schedule as drawn from the seed, when the run
+	// directory has one.
+	Schedule *plannedSchedule
 	YAML string
 
 	CSS template.CSS
@@ -205,6 +196,7 @@ func newPage(dir string, r *Results, h []history.Op, opts HTMLOptions) *page {
 	p.Checkers = checkerRows(r.Checkers)
 	p.Porcupine = porcupineLinks(dir)
 	p.Logs = readNodeLogs(dir, r.Nodes)
+	p.Schedule = readSchedule(dir)
 	p.YAML = r.Scenario.YAML
 	if p.YAML == "" && dir != "" {
 		if b, err := os.ReadFile(filepath.Join(dir, "scenario.yaml")); err == nil {

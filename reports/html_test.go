@@ -100,17 +100,30 @@ func TestReportLinksPorcupineFilesAndLogs(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(page, "no log"), "n1 and n3 have none")
 }
 
-func TestWriteHTMLReadsTheHistoryFromTheRunDirectory(t *testing.T) {
+func TestReportShowsThePlannedSchedule(t *testing.T) {
 	h := loadHistory(t, "lost-bad.jsonl")
-	r := resultsFor(t, fixtureScenario("compat"), h)
+	r := resultsFor(t, fixtureScenario("schedule"), h)
 	dir := t.TempDir()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "histories", "lost-bad.jsonl"))
+	plan := `{"seed": 41, "duration": "1m0s", "firings": [
+	  {"id": "f1", "at": "5s", "at_ms": 5000, "for": "10s", "kind": "pause", "targets": ["n2"], "params": {"signal": "SIGSTOP"}},
+	  {"id": "f2", "at": "20s", "at_ms": 20000, "kind": "restart", "targets": ["n1", "n3"], "params": {"mode": "rolling"}},
+	  {"id": "f3", "at": "30s", "at_ms": 30000, "for": "end of main phase", "kind": "partition", "params": {"mode": "isolate-leader"}}]}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "schedule.json"), []byte(plan), 0o644))
+	require.NoError(t, reports.Write(dir, r, h))
+	b, err := os.ReadFile(filepath.Join(dir, "report.html"))
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "history.jsonl"), b, 0o644))
-	require.NoError(t, reports.WriteHTML(dir, r))
-	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	page := string(b)
+	assertHas(t, page, "drawn from seed 41", "the schedule names its seed")
+	assertHas(t, page, "n1, n3", "targets drawn in advance")
+	assertHas(t, page, "chosen when it fires", "targets drawn at firing time")
+	assertHas(t, page, "end of main phase", "open-ended faults")
+
+	// Without schedule.json (an older run) the section is left out.
+	require.NoError(t, os.Remove(filepath.Join(dir, "schedule.json")))
+	require.NoError(t, reports.Write(dir, r, h))
+	b, err = os.ReadFile(filepath.Join(dir, "report.html"))
 	require.NoError(t, err)
-	assertHas(t, string(page), `id="ops-data"`, "the operation table is there")
+	assert.NotContains(t, string(b), "drawn from seed")
 }
 
 func TestHeadline(t *testing.T) {
