@@ -129,7 +129,7 @@ type page struct {
 	// Schedule is the fault schedule as drawn from the seed, when the run
 	// directory has one.
 	Schedule *plannedSchedule
-	YAML string
+	YAML     string
 
 	CSS template.CSS
 	JS  template.JS
