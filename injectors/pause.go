@@ -7,15 +7,16 @@ import (
 	"github.com/riptidechaos/riptide/clusters"
 )
 
-// Pause freezes the target nodes (SIGSTOP on the process platform); heal
-// thaws them (SIGCONT). A paused server keeps its sockets open and answers
+// Pause freezes the target nodes (SIGSTOP to the process group on the
+// process platform, the cgroup freezer on docker); heal thaws them. It has
+// no parameters to record: the mechanism is the platform's. A paused server keeps its sockets open and answers
 // nothing: a long garbage-collection pause, a hung disk or a VM migration.
 // When it wakes it may still believe it leads, which is what Jepsen's
 // pause nemesis looks for.
 type Pause struct{}
 
 func (Pause) Kind() string              { return "pause" }
-func (Pause) Params() map[string]string { return map[string]string{"signal": "SIGSTOP"} }
+func (Pause) Params() map[string]string { return nil }
 func (Pause) NodeFault()                {}
 
 func (Pause) Plan(c clusters.Cluster, t Target) ([]Undo, error) {

@@ -72,6 +72,22 @@ func cmdClean(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "riptide clean: %d run directories checked, %d needed cleaning\n", len(dirs), cleaned)
+	if len(args) == 0 {
+		// Docker runs whose directories are elsewhere (--out) or gone still
+		// carry riptide's labels: sweep every dead run on the engine.
+		ctx, cancel := context.WithTimeout(context.Background(), cleanTimeout)
+		defer cancel()
+		rep, err := docker.Sweep(ctx, docker.SweepOptions{})
+		switch {
+		case errors.Is(err, docker.ErrNoEngine):
+			// No engine, no containers to leave behind.
+		case err != nil:
+			fmt.Fprintf(stderr, "riptide clean: docker: %v\n", err)
+			status = run.ExitHarness
+		case rep.Removed() > 0:
+			fmt.Fprintf(stdout, "riptide clean: docker: removed %s\n", rep)
+		}
+	}
 	return status
 }
 
