@@ -24,14 +24,14 @@ func AppendJSON(b []byte, op Op) []byte {
 	b = append(b, `,"type":"`...)
 	b = append(b, op.Type.String()...)
 	b = append(b, `","f":`...)
-	b = appendString(b, string(op.F))
+	b = AppendJSONString(b, string(op.F))
 	if op.Stream != "" {
 		b = append(b, `,"stream":`...)
-		b = appendString(b, op.Stream)
+		b = AppendJSONString(b, op.Stream)
 	}
 	if op.Value != "" {
 		b = append(b, `,"value":`...)
-		b = appendString(b, op.Value)
+		b = AppendJSONString(b, op.Value)
 	}
 	if op.Offset != NoOffset {
 		b = append(b, `,"offset":`...)
@@ -46,18 +46,18 @@ func AppendJSON(b []byte, op Op) []byte {
 			b = append(b, `{"offset":`...)
 			b = strconv.AppendInt(b, r.Offset, 10)
 			b = append(b, `,"value":`...)
-			b = appendString(b, r.Value)
+			b = AppendJSONString(b, r.Value)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
 	}
 	if op.Node != "" {
 		b = append(b, `,"node":`...)
-		b = appendString(b, op.Node)
+		b = AppendJSONString(b, op.Node)
 	}
 	if op.Error != "" {
 		b = append(b, `,"error":`...)
-		b = appendString(b, op.Error)
+		b = AppendJSONString(b, op.Error)
 	}
 	b = append(b, `,"time":`...)
 	b = strconv.AppendInt(b, int64(op.Time), 10)
@@ -74,10 +74,11 @@ func AppendJSON(b []byte, op Op) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, and
-// <, > and & are escaped so a value can never close a <script> block in a
-// report that embeds history lines.
-func appendString(b []byte, s string) []byte {
+// AppendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, and <, >, &, DEL and U+2028/9 are escaped, so that a value can
+// never close a <script> block or break a script in a report that embeds
+// history values.
+func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -91,7 +92,7 @@ func appendString(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case c == '\t':
 				b = append(b, '\\', 't')
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
+			case c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			default:
 				b = append(b, c)

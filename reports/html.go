@@ -265,7 +265,7 @@ func seriesJSON(t traffic, spans []fault) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"label":`...)
-		b = appendJSONString(b, f.ID+" "+f.Kind+" on "+f.TargetList())
+		b = history.AppendJSONString(b, f.ID+" "+f.Kind+" on "+f.TargetList())
 		b = append(b, `,"start_us":`...)
 		b = strconv.AppendInt(b, int64(f.Start/time.Microsecond), 10)
 		b = append(b, `,"stop_us":`...)

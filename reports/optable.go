@@ -133,17 +133,17 @@ func appendTable(b []byte, h []history.Op, keep []int, examples map[int]bool) []
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(op.Process), 10)
 		b = append(b, ',')
-		b = appendJSONString(b, op.Type.String())
+		b = history.AppendJSONString(b, op.Type.String())
 		b = append(b, ',')
 		f := string(op.F)
 		if op.Fault != nil {
 			f += " " + op.Fault.ID + " " + op.Fault.Kind
 		}
-		b = appendJSONString(b, f)
+		b = history.AppendJSONString(b, f)
 		b = append(b, ',')
-		b = appendJSONString(b, op.Stream)
+		b = history.AppendJSONString(b, op.Stream)
 		b = append(b, ',')
-		b = appendJSONString(b, clip(op.Value, maxCell))
+		b = history.AppendJSONString(b, clip(op.Value, maxCell))
 		b = append(b, ',')
 		b = strconv.AppendInt(b, op.Offset, 10)
 		b = append(b, ',')
@@ -151,9 +151,9 @@ func appendTable(b []byte, h []history.Op, keep []int, examples map[int]bool) []
 		if op.Fault != nil && len(op.Fault.Targets) > 0 {
 			node = strings.Join(op.Fault.Targets, ",")
 		}
-		b = appendJSONString(b, clip(node, maxCell))
+		b = history.AppendJSONString(b, clip(node, maxCell))
 		b = append(b, ',')
-		b = appendJSONString(b, clip(op.Error, maxError))
+		b = history.AppendJSONString(b, clip(op.Error, maxError))
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(op.Time/1000), 10)
 		b = append(b, ',')
@@ -173,7 +173,7 @@ func appendTable(b []byte, h []history.Op, keep []int, examples map[int]bool) []
 				b = append(b, ",["...)
 				b = strconv.AppendInt(b, r.Offset, 10)
 				b = append(b, ',')
-				b = appendJSONString(b, clip(r.Value, maxCell))
+				b = history.AppendJSONString(b, clip(r.Value, maxCell))
 				b = append(b, ']')
 			}
 			b = append(b, ']')
@@ -205,41 +205,4 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string that is also safe inside an
-// HTML <script> element: <, >, & and U+2028/9 are escaped, invalid UTF-8
-// becomes U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }

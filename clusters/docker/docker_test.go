@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os/exec"
@@ -21,25 +20,14 @@ import (
 	"github.com/riptidechaos/riptide/clusters"
 	"github.com/riptidechaos/riptide/clusters/docker"
 	"github.com/riptidechaos/riptide/images"
+	"github.com/riptidechaos/riptide/internal/testenv"
 )
 
 // engineForTest connects to the engine and builds the local Toxiproxy
 // image on first use, or skips where no engine is reachable.
 func engineForTest(t *testing.T) *docker.Engine {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts containers; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	eng, err := docker.Connect(ctx)
-	if errors.Is(err, docker.ErrNoEngine) {
-		t.Skipf("docker tests need a Docker engine: %v", err)
-	}
-	require.NoError(t, err)
-	t.Cleanup(func() { eng.Close() })
-	require.NoError(t, images.Ensure(ctx, eng, images.Toxiproxy(), io.Discard))
-	return eng
+	return testenv.Docker(t, images.Toxiproxy())
 }
 
 // newRun creates a run that the test's cleanup closes.

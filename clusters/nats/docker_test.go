@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -21,27 +20,17 @@ import (
 	"github.com/riptidechaos/riptide/clusters/docker"
 	"github.com/riptidechaos/riptide/clusters/nats"
 	"github.com/riptidechaos/riptide/images"
+	"github.com/riptidechaos/riptide/internal/testenv"
 )
 
 // launchDockerForTest starts a real 3-node cluster of containers from the
 // local images (built on first use), or skips where no engine is reachable.
 func launchDockerForTest(t *testing.T, dir string) *nats.DockerCluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("launches containers; skipped with -short")
-	}
+	natsImage, toxiImage := images.NATSServer(nats.DefaultVersion), images.Toxiproxy()
+	testenv.Docker(t, natsImage, toxiImage)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	eng, err := docker.Connect(ctx)
-	if errors.Is(err, docker.ErrNoEngine) {
-		t.Skipf("docker tests need a Docker engine: %v", err)
-	}
-	require.NoError(t, err)
-	defer eng.Close()
-	natsImage, toxiImage := images.NATSServer(nats.DefaultVersion), images.Toxiproxy()
-	for _, ref := range []string{natsImage, toxiImage} {
-		require.NoError(t, images.Ensure(ctx, eng, ref, testWriter{t}))
-	}
 	c, err := nats.LaunchDocker(ctx, nats.DockerOptions{Name: t.Name(), Dir: filepath.Join(dir, "nodes"), Nodes: 3,
 		Image: natsImage, ToxiproxyImage: toxiImage, SyncInterval: "always", Log: testWriter{t}})
 	if c != nil {

@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/riptidechaos/riptide/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -71,13 +71,10 @@ func TestRealClusterSIGINT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a real cluster; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "riptide")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := testenv.Riptide(t)
 
 	dir := filepath.Join(t.TempDir(), "run")
-	var out lockedBuffer
+	var out testenv.LockedBuffer
 	cmd := exec.Command(bin, "run", "../../testdata/scenarios/nats-short.yaml", "--out", dir)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
@@ -112,24 +109,6 @@ func TestRealClusterSIGINT(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "history.jsonl"))
 	assert.FileExists(t, filepath.Join(dir, "results.json"))
 	assert.Contains(t, out.String(), "interrupted")
-}
-
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func pidsIn(t *testing.T, dir string) []int {

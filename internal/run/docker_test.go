@@ -3,13 +3,10 @@ package run
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +19,7 @@ import (
 	"github.com/riptidechaos/riptide/clusters/docker"
 	"github.com/riptidechaos/riptide/clusters/nats"
 	"github.com/riptidechaos/riptide/images"
+	"github.com/riptidechaos/riptide/internal/testenv"
 	"github.com/riptidechaos/riptide/scenarios"
 )
 
@@ -30,22 +28,8 @@ import (
 // no engine is reachable.
 func dockerForTest(t *testing.T) (*docker.Engine, PlatformOptions) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("runs a cluster of containers; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	eng, err := docker.Connect(ctx)
-	if errors.Is(err, docker.ErrNoEngine) {
-		t.Skipf("docker tests need a Docker engine: %v", err)
-	}
-	require.NoError(t, err)
-	t.Cleanup(func() { eng.Close() })
 	opts := PlatformOptions{Image: images.NATSServer(nats.DefaultVersion), ToxiproxyImage: images.Toxiproxy()}
-	for _, ref := range []string{opts.Image, opts.ToxiproxyImage} {
-		require.NoError(t, images.Ensure(ctx, eng, ref, os.Stderr))
-	}
-	return eng, opts
+	return testenv.Docker(t, opts.Image, opts.ToxiproxyImage), opts
 }
 
 // runLeftovers lists the containers and networks of the run directory dir.
@@ -130,33 +114,18 @@ func TestDockerHelperHarness(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// buildCLI builds the riptide command into a temporary directory.
-var buildCLI = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "riptide-cli-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "riptide")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/riptidechaos/riptide/cmd/riptide").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build riptide: %w\n%s", err, out)
-	}
-	return bin, nil
-})
-
 // TestDockerHarnessSIGKILLThenClean kills a harness with SIGKILL in the
 // middle of a docker run, with one node paused: its containers and network
 // outlive it. `riptide clean RUN_DIR` then leaves nothing of the run on the
 // engine and saves the node logs into the run directory.
 func TestDockerHarnessSIGKILLThenClean(t *testing.T) {
 	eng, _ := dockerForTest(t)
-	cli, err := buildCLI()
-	require.NoError(t, err)
+	cli := testenv.Riptide(t)
 	dir := filepath.Join(t.TempDir(), "run")
 
 	harness := exec.Command(os.Args[0], "-test.run=^TestDockerHelperHarness$", "-test.v")
 	harness.Env = append(os.Environ(), dockerHelperEnv+"="+dir)
-	var out lockedBuffer // written by the harness's output copiers as it runs
+	var out testenv.LockedBuffer // written by the harness's output copiers as it runs
 	harness.Stdout, harness.Stderr = &out, &out
 	require.NoError(t, harness.Start())
 	exited := make(chan error, 1)
@@ -187,7 +156,7 @@ func TestDockerHarnessSIGKILLThenClean(t *testing.T) {
 	require.Len(t, ns, 1)
 	// A node frozen when the harness dies must not stay frozen.
 	paused := strings.TrimPrefix(strings.Fields(cs[0])[0], "/")
-	_, err = eng.Client().ContainerPause(t.Context(), paused, client.ContainerPauseOptions{})
+	_, err := eng.Client().ContainerPause(t.Context(), paused, client.ContainerPauseOptions{})
 	require.NoError(t, err)
 
 	require.NoError(t, harness.Process.Signal(syscall.SIGKILL))
@@ -225,8 +194,7 @@ func TestDockerWithoutEngineExitsThreeInOneLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the riptide command; skipped with -short")
 	}
-	cli, err := buildCLI()
-	require.NoError(t, err)
+	cli := testenv.Riptide(t)
 	tmp := t.TempDir()
 	scenario := filepath.Join(tmp, "docker.yaml")
 	b, err := os.ReadFile("../../testdata/scenarios/nats-short.yaml")
@@ -248,24 +216,6 @@ func TestDockerWithoutEngineExitsThreeInOneLine(t *testing.T) {
 	assert.Contains(t, msg, "no Docker engine reachable")
 	assert.Contains(t, msg, "DOCKER_HOST=unix:///nonexistent/docker.sock")
 	assert.NotContains(t, msg, "goroutine")
-}
-
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 type dockerTestLog struct{ t *testing.T }
