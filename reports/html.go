@@ -91,7 +91,7 @@ func writeHTML(dir string, r *Results, h []history.Op) error {
 // page is everything the template draws, computed up front so that the
 // template only lays it out. Every string in it is plain text that
 // html/template escapes; only the two JSON blocks and the static stylesheet
-// and script are trusted types, and the JSON is escaped by appendJSONString.
+// and script are trusted types, and the JSON is escaped by history.AppendJSONString.
 type page struct {
 	R        *Results
 	Headline string

@@ -425,9 +425,14 @@ func (v *validator) timing(p string, f Fault) {
 		v.addf(p+".duration", "must be > 0, got %s", d)
 	case d == 0 && f.Kind != "pause":
 		v.addf(p+".duration", "required for %s: how long the fault holds, e.g. 10s", f.Kind)
+	case d > maxDuration:
+		v.addf(p+".duration", "must be at most 24h, got %s", d)
 	}
-	if f.RestartAfter < 0 {
+	switch {
+	case f.RestartAfter < 0:
 		v.addf(p+".restart_after", "must be >= 0, got %s", f.RestartAfter)
+	case f.RestartAfter.D() > maxDuration:
+		v.addf(p+".restart_after", "must be at most 24h, got %s", f.RestartAfter)
 	}
 	every := f.Every.D()
 	switch {

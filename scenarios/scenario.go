@@ -72,7 +72,7 @@ type Workload struct {
 	Replicas  int      `yaml:"replicas" doc:"replication factor of the stream, 1 to 5 and at most the node count (default: the node count, at most 3)"`
 	Producers int      `yaml:"producers" doc:"number of producing clients, 1 to 64 (default 4)"`
 	Consumers int      `yaml:"consumers" doc:"number of consuming clients, 0 to 64 (default 2)"`
-	Rate      float64  `yaml:"rate" doc:"target sends per second over all producers, up to 100000 (default 500)"`
+	Rate      float64  `yaml:"rate" doc:"target sends per second over all producers, 0.01 to 100000 (default 500)"`
 	Timeout   Duration `yaml:"timeout" doc:"how long one operation may take before its outcome is unknown (default 5s)"`
 	Drain     Duration `yaml:"drain" doc:"time limit of the final reads after the faults are healed (default 30s)"`
 }

@@ -64,7 +64,7 @@ var (
 		"workload.replicas":  {1, maxReplicas, false},
 		"workload.producers": {1, maxClients, false},
 		"workload.consumers": {0, maxClients, false},
-		"workload.rate":      {0, maxRate, true},
+		"workload.rate":      {minRate, maxRate, false},
 	}
 	schemaPatterns = map[string]string{
 		"name":            nameRE.String(),

@@ -42,6 +42,10 @@ const (
 	versionExample = "a release number like 2.12.1 (optionally with a suffix like -rc.1)"
 )
 
+// minRate keeps each producer's pace (producers/rate seconds between its
+// sends) far from overflowing a time.Duration, which would unpace it.
+const minRate = 0.01
+
 // systemConfig lists, per system, the cluster.config keys and a check of
 // their values (returning what is allowed, or "" when the value is fine).
 var systemConfig = map[string]map[string]func(string) string{
@@ -185,8 +189,11 @@ func (v *validator) workload() {
 	}
 	v.between("workload.producers", w.Producers, 1, maxClients)
 	v.between("workload.consumers", w.Consumers, 0, maxClients)
-	if !(w.Rate > 0 && w.Rate <= maxRate) { // also refuses NaN
+	switch {
+	case !(w.Rate > 0 && w.Rate <= maxRate): // also refuses NaN
 		v.addf("workload.rate", "must be > 0 and at most %d sends per second, got %s", maxRate, strconv.FormatFloat(w.Rate, 'g', -1, 64))
+	case w.Rate < minRate:
+		v.addf("workload.rate", "must be at least %g sends per second, got %s", minRate, strconv.FormatFloat(w.Rate, 'g', -1, 64))
 	}
 	v.positive("workload.timeout", w.Timeout, maxOpTimeout)
 	v.positive("workload.drain", w.Drain, maxDrain)
