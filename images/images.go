@@ -8,18 +8,16 @@ package images
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/riptidechaos/riptide/clusters/docker"
 	"github.com/riptidechaos/riptide/clusters/nats"
+	"github.com/riptidechaos/riptide/internal/gobin"
 )
 
 //go:embed nats-server/Dockerfile toxiproxy/Dockerfile
@@ -64,7 +62,7 @@ func recipeFor(ref string) (recipe, error) {
 			return recipe{}, fmt.Errorf("image %s: only riptide/toxiproxy:%s can be built", ref, ToxiproxyVersion)
 		}
 		return recipe{dir: "toxiproxy", binary: "toxiproxy-server", build: func(ctx context.Context, progress io.Writer) (string, error) {
-			return goInstall(ctx, "github.com/Shopify/toxiproxy/v2/cmd/server", ToxiproxyVersion, "toxiproxy-server", progress)
+			return gobin.Install(ctx, "github.com/Shopify/toxiproxy/v2/cmd/server", ToxiproxyVersion, "toxiproxy-server", progress)
 		}}, nil
 	}
 	return recipe{}, fmt.Errorf("image %s: riptide builds only riptide/nats-server:VERSION and %s", ref, Toxiproxy())
@@ -81,14 +79,14 @@ func Ensure(ctx context.Context, e *docker.Engine, ref string, progress io.Write
 	if err != nil {
 		return err
 	}
-	cache, err := nats.CacheDir()
+	cache, err := gobin.CacheDir()
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(cache, "images"), 0o755); err != nil {
 		return fmt.Errorf("image %s: %w", ref, err)
 	}
-	unlock, err := lockFile(ctx, filepath.Join(cache, "images", strings.NewReplacer("/", "_", ":", "_").Replace(ref)+".lock"))
+	unlock, err := gobin.Lock(ctx, filepath.Join(cache, "images", strings.NewReplacer("/", "_", ":", "_").Replace(ref)+".lock"))
 	if err != nil {
 		return fmt.Errorf("image %s: %w", ref, err)
 	}
@@ -124,75 +122,4 @@ func build(ctx context.Context, e *docker.Engine, ref string, r recipe, progress
 		{Name: "Dockerfile", Data: df},
 		{Name: r.binary, Source: bin, Mode: 0o755},
 	}, progress)
-}
-
-// goInstall builds pkg@vversion as a static binary into the cache, once.
-func goInstall(ctx context.Context, pkg, version, name string, progress io.Writer) (string, error) {
-	cache, err := nats.CacheDir()
-	if err != nil {
-		return "", err
-	}
-	dir := filepath.Join(cache, "bin", name, "v"+version)
-	bin := filepath.Join(dir, name)
-	if st, err := os.Stat(bin); err == nil && st.Mode()&0o111 != 0 {
-		return bin, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("build %s: %w", name, err)
-	}
-	unlock, err := lockFile(ctx, filepath.Join(dir, ".lock"))
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	if st, err := os.Stat(bin); err == nil && st.Mode()&0o111 != 0 {
-		return bin, nil
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		return "", fmt.Errorf("build %s v%s: the go command is not on PATH", name, version)
-	}
-	fmt.Fprintf(progress, "building %s v%s with the Go toolchain into %s (first time only)\n", name, version, dir)
-	tmp, err := os.MkdirTemp(dir, "build-")
-	if err != nil {
-		return "", fmt.Errorf("build %s: %w", name, err)
-	}
-	defer os.RemoveAll(tmp)
-	bctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(bctx, goTool, "install", pkg+"@v"+version)
-	// Static, so that it runs in an image FROM scratch.
-	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
-	cmd.Dir = tmp // outside any module
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build %s v%s: %w\n%s", name, version, err, strings.TrimSpace(string(out)))
-	}
-	if err := os.Rename(filepath.Join(tmp, filepath.Base(pkg)), bin); err != nil {
-		return "", fmt.Errorf("install %s v%s: %w", name, version, err)
-	}
-	return bin, nil
-}
-
-// lockFile takes an exclusive flock on path, polling so that ctx can cancel.
-func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("wait for lock %s: %w", path, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
