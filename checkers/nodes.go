@@ -8,18 +8,14 @@ import (
 
 // Per-node reads. A workload that reads each node's copy of a stream
 // separately (to catch a node whose log diverged) records them with these
-// operation names; riptide's history package does not define them yet.
+// operation names, defined in the history package.
 const (
 	// ReadNode reads a batch from one node's copy of Stream, in offset
-	// order from the start of the log. Node names the node the reader is
-	// bound to; an ok ReadNode carries Reads, a fail or info one is a
-	// re-subscribe (the next read may resume anywhere).
-	ReadNode history.F = "read-node"
-	// DrainNode ends a per-node read of Stream on Node: ok (with Offset =
-	// the node's last offset) when the reader reached the end of that
-	// node's log, info when it was cut short. Only a node with an ok
-	// DrainNode is judged for lost-on-node.
-	DrainNode history.F = "drain-node"
+	// order from the start of the log (history.ReadNode).
+	ReadNode = history.ReadNode
+	// DrainNode ends a per-node read of Stream on Node: ok with Offset =
+	// the node's last offset, info when cut short (history.DrainNode).
+	DrainNode = history.DrainNode
 )
 
 // reportLostOnNode reports value id of st, which some read returned, for

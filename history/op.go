@@ -58,6 +58,16 @@ const (
 	// the reader reached the end of the stream, so anything acknowledged and
 	// never read is lost; an info drain was cut short.
 	Drain F = "drain"
+	// ReadNode reads a batch from one node's own copy of Stream, in offset
+	// order from the start of that node's log. Node names the node the
+	// reader is bound to; an ok ReadNode carries Reads, a fail or info one
+	// is a re-subscribe (the next read may resume anywhere).
+	ReadNode F = "read-node"
+	// DrainNode ends a per-node read of Stream on Node: ok (with Offset =
+	// the node's last offset) when the reader reached the end of that
+	// node's log, info when it was cut short. Only a node with an ok
+	// DrainNode is judged for lost-on-node.
+	DrainNode F = "drain-node"
 	// FaultStart and FaultStop are operations of the nemesis (process -1).
 	FaultStart F = "fault-start"
 	FaultStop  F = "fault-stop"
