@@ -17,8 +17,8 @@ type StreamState struct {
 
 // StreamState reads the node's own replica of stream from /jsz. It does not
 // go through the link proxies: it asks the node what is on its disk, which
-// is the point when comparing replicas.
-func (n *Node) StreamState(ctx context.Context, stream string) (StreamState, error) {
+// is the point when comparing replicas. Process and docker nodes alike.
+func (m monitor) StreamState(ctx context.Context, stream string) (StreamState, error) {
 	var jsz struct {
 		Accounts []struct {
 			Streams []struct {
@@ -28,8 +28,8 @@ func (n *Node) StreamState(ctx context.Context, stream string) (StreamState, err
 		} `json:"account_details"`
 	}
 	q := url.Values{"accounts": {"true"}, "streams": {"true"}}
-	if err := n.getJSON(ctx, "/jsz?"+q.Encode(), &jsz); err != nil {
-		return StreamState{}, fmt.Errorf("stream %s on %s: %w", stream, n.name, err)
+	if err := m.getJSON(ctx, "/jsz?"+q.Encode(), &jsz); err != nil {
+		return StreamState{}, fmt.Errorf("stream %s on %s: %w", stream, m.name, err)
 	}
 	for _, a := range jsz.Accounts {
 		for _, s := range a.Streams {
@@ -38,5 +38,5 @@ func (n *Node) StreamState(ctx context.Context, stream string) (StreamState, err
 			}
 		}
 	}
-	return StreamState{}, fmt.Errorf("stream %s on %s: no replica", stream, n.name)
+	return StreamState{}, fmt.Errorf("stream %s on %s: no replica", stream, m.name)
 }
