@@ -21,7 +21,14 @@ const maxFileSize = 1 << 20
 // Load reads, decodes and validates the scenario file at path, with defaults
 // applied. Problems with the file come back as *Problems.
 func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load scenario: %w", err)
+	}
+	defer f.Close()
+	// One byte past the limit is enough for Parse to refuse the file: a
+	// device or a pipe (riptide validate /dev/zero) is never read to its end.
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("load scenario: %w", err)
 	}
