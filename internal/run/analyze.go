@@ -13,6 +13,7 @@ import (
 
 	"github.com/riptidechaos/riptide/checkers"
 	"github.com/riptidechaos/riptide/history"
+	"github.com/riptidechaos/riptide/injectors"
 	"github.com/riptidechaos/riptide/reports"
 	"github.com/riptidechaos/riptide/scenarios"
 )
@@ -55,6 +56,12 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 	if len(f.HarnessErrors) > 0 && r.Verdict == checkers.Valid {
 		r.Verdict = checkers.Unknown
 		r.Reason = "the harness could not carry out the scenario: " + f.HarnessErrors[0]
+	}
+	// Nothing recorded proves nothing: a run stopped before its main
+	// phase leaves an empty history.
+	if len(h) == 0 && r.Verdict == checkers.Valid {
+		r.Verdict = checkers.Unknown
+		r.Reason = "the history holds no operations: nothing was checked"
 	}
 	if info.Torn {
 		r.HarnessErrors = append(r.HarnessErrors, tornNote)
@@ -166,12 +173,32 @@ func Check(ctx context.Context, dir string) (*reports.Results, error) {
 		if len(h) > 0 {
 			f.Duration = h[len(h)-1].Time
 		}
+		// A run directory (it has a heal journal) without results.json is
+		// a run whose harness died before it reported: unless its history
+		// reached the final drain, the run never got to its end, and what
+		// it read so far must not pass for a verdict.
+		if _, err := os.Stat(filepath.Join(dir, injectors.JournalFile)); err == nil && !drained(h) {
+			f.Interrupted = true
+			f.HarnessErrors = append(f.HarnessErrors, diedNote)
+		}
 	}
 	r := analyze(ctx, sc, h, info, f)
 	return r, writeReports(ctx, dir, sc, r, h)
 }
 
 const tornNote = "history.jsonl ended in a torn line (the harness was killed while writing); it was dropped"
+
+const diedNote = "the harness stopped before the end of the run (killed?) and wrote no results.json: the history ends before the final drain"
+
+// drained reports whether the history holds the final drain's completion.
+func drained(h []history.Op) bool {
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].F == history.Drain && h[i].Type != history.Invoke {
+			return true
+		}
+	}
+	return false
+}
 
 // nodeDirs lists nodes/* of a run directory.
 func nodeDirs(dir string) []string {
