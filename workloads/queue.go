@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -68,7 +69,12 @@ func (r *QueueRun) Close() {
 
 // Run drives producers and consumers until ctx ends, recording into rec. It
 // returns the first recording error (a bug), after every worker has stopped.
+// A worker that panics stops the others at once and its panic comes back
+// as the error: a panic here must not take the harness down before it
+// heals, drains and reports.
 func (r *QueueRun) Run(ctx context.Context, rec *history.Recorder) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
 		wg    sync.WaitGroup
 		errMu sync.Mutex
@@ -81,20 +87,25 @@ func (r *QueueRun) Run(ctx context.Context, rec *history.Recorder) error {
 			first = err
 		}
 	}
+	worker := func(who string, work func() error) func() {
+		return func() {
+			defer func() {
+				if p := recover(); p != nil {
+					fail(fmt.Errorf("%s panicked: %v\n%s", who, p, debug.Stack()))
+					cancel()
+				}
+			}()
+			if err := work(); err != nil {
+				fail(err)
+			}
+		}
+	}
 	interval := time.Duration(float64(time.Second) * float64(r.cfg.Producers) / r.cfg.Rate)
 	for w, c := range r.producers {
-		wg.Go(func() {
-			if err := r.produce(ctx, rec, w, c, interval); err != nil {
-				fail(err)
-			}
-		})
+		wg.Go(worker(fmt.Sprintf("producer %d", w), func() error { return r.produce(ctx, rec, w, c, interval) }))
 	}
 	for i, c := range r.consumers {
-		wg.Go(func() {
-			if err := r.consume(ctx, rec, r.cfg.Producers+i, c); err != nil {
-				fail(err)
-			}
-		})
+		wg.Go(worker(fmt.Sprintf("consumer %d", i), func() error { return r.consume(ctx, rec, r.cfg.Producers+i, c) }))
 	}
 	wg.Wait()
 	return first
