@@ -158,12 +158,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return outcome.Results.ExitCode(failOn)
 }
 
-// interruptible returns a context cancelled by the first SIGINT or SIGTERM;
-// a second one exits at once (nodes die with the harness).
+// interruptible returns a context cancelled by the first SIGINT or SIGTERM
+// (or SIGHUP: the terminal closed); a second one exits at once (nodes die
+// with the harness).
 func interruptible(stderr io.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	// Under nohup, SIGHUP stays ignored.
+	if !signal.Ignored(syscall.SIGHUP) {
+		signal.Notify(sigs, syscall.SIGHUP)
+	}
+	// A reader of stdout that goes away (riptide run ... | head) must not
+	// kill the harness mid-run, before its teardown: with SIGPIPE notified,
+	// writes to the closed pipe fail and the run goes on to its end. The
+	// channel is never read; a full one drops the signal.
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
 	go func() {
 		sig, ok := <-sigs
 		if !ok {
@@ -178,6 +189,7 @@ func interruptible(stderr io.Writer) (context.Context, func()) {
 	}()
 	return ctx, func() {
 		signal.Stop(sigs)
+		signal.Stop(pipe)
 		close(sigs)
 		cancel()
 	}

@@ -33,7 +33,7 @@ type facts struct {
 func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info history.ReadInfo, f facts) *reports.Results {
 	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 	defer cancel()
-	results := checkers.Compose(ctx, h, checkers.Default(checkOptions(sc))...)
+	results := checkers.Compose(ctx, h, append(checkers.Default(checkOptions(sc)), checkersForTest...)...)
 	allowed := func(k checkers.Kind, n int) bool {
 		a, ok := sc.Expect[string(k)]
 		return ok && a.Allows(n)
@@ -68,6 +68,10 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 	}
 	return r
 }
+
+// checkersForTest run after the standard checkers: tests add one that
+// panics.
+var checkersForTest []checkers.Checker
 
 // checkOptions are the checkers' settings for a scenario.
 func checkOptions(sc *scenarios.Scenario) checkers.Options {

@@ -139,6 +139,11 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	if err := os.WriteFile(filepath.Join(dir, "scenario.yaml"), yml, 0o644); err != nil {
 		return nil, fmt.Errorf("write resolved scenario: %w", err)
 	}
+	// The history exists, empty, from the start: a harness killed at any
+	// moment, before the main phase too, leaves one that riptide check reads.
+	if err := os.WriteFile(filepath.Join(dir, "history.jsonl"), nil, 0o644); err != nil {
+		return nil, fmt.Errorf("create history: %w", err)
+	}
 	r.logf("scenario %s (seed %d), run directory %s", sc.Name, sc.Seed, dir)
 	// The heal journal exists before anything is launched, so that
 	// `riptide clean` finds every run that may have left something behind.
@@ -194,6 +199,9 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	if r.opts.Metrics != nil {
 		rec.Observe(r.opts.Metrics.Observe)
 	}
+	if observeForTest != nil {
+		rec.Observe(observeForTest)
+	}
 	sched = &injectors.Schedule{Steps: steps, Cluster: cluster, Recorder: rec, Journal: journal, Parent: ctx,
 		Leader: r.leader(cluster), Logf: func(format string, args ...any) { r.logf(format, args...) }}
 	r.logf("main phase: %s, %d producers at %.0f sends/s, %d consumers, %d faults",
@@ -207,12 +215,21 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		r.heal(ctx, cluster, sched)
 		r.phase("drain")
 		r.drain(ctx, queue, cfg, rec)
+		// An interrupt during the heal or the drain cut them short: the
+		// run did not reach its end either.
+		stopped = ctx.Err() != nil
 	} else {
-		// Teardown now rather than in the defer, so that the stops of
-		// the faults it undid are in the history.
 		r.logf("interrupted: tearing down without heal or drain")
-		r.teardown(cluster, sched, journal)
 	}
+	took := time.Since(began)
+	// Teardown now rather than in the defer, on every path: the stops of
+	// the faults it undid go in the history, nothing of the cluster runs
+	// while the checkers do (minutes, on a long run), a second Ctrl-C
+	// during the check leaves nothing behind, and the docker platform's
+	// node logs are in the run directory for the report. The clients go
+	// first, so that none complains of its server going away.
+	clients.Close()
+	r.teardown(cluster, sched, journal)
 	if err := rec.Close(); err != nil {
 		return nil, fmt.Errorf("write history: %w", err)
 	}
@@ -227,7 +244,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	problems := append([]string(nil), r.problems...)
 	r.mu.Unlock()
 	res := analyze(context.WithoutCancel(ctx), sc, h, info, facts{
-		Duration: time.Since(began), Interrupted: stopped,
+		Duration: took, Interrupted: stopped,
 		HarnessErrors: problems, Nodes: clusters.NodeNames(cluster.Nodes()),
 	})
 	r.phase("report")
@@ -256,7 +273,10 @@ func (r *runner) mainPhase(ctx context.Context, clients *workloads.QueueRun, sch
 			r.problem(f())
 		}
 	}
-	wg.Go(guard("the workload", func() error { return clients.Run(mctx, rec) }))
+	// The workload ends before the main phase only when it cannot go on
+	// (a worker panicked): without traffic the rest of the main phase
+	// would prove nothing.
+	wg.Go(guard("the workload", func() error { defer cancel(); return clients.Run(mctx, rec) }))
 	wg.Go(guard("the fault schedule", func() error { return sched.Run(mctx, rec.Start()) }))
 	wg.Go(guard("the status line", func() error { r.status(mctx, rec, sched); return nil }))
 	wg.Wait()
@@ -300,6 +320,10 @@ func (r *runner) leader(cluster liveCluster) func(context.Context) (string, erro
 	}
 	return nil
 }
+
+// observeForTest, when set, sees every operation as it is recorded, on
+// the recording goroutine: tests use it to panic in a workload goroutine.
+var observeForTest func(history.Op)
 
 // statusEvery is how often the live status is refreshed; liveCheckEvery
 // how often the history so far is checked for anomalies on the way.
