@@ -76,6 +76,12 @@ func Install(ctx context.Context, pkg, version, name string, progress io.Writer)
 		return "", fmt.Errorf("build %s v%s: %w", name, version, ErrNoGo)
 	}
 	fmt.Fprintf(progress, "building %s v%s with the Go toolchain into %s (first time only, about a minute)\n", name, version, dir)
+	// Builds cut short by a killed harness leave their directories; none
+	// is running now, since the lock is ours.
+	stale, _ := filepath.Glob(filepath.Join(dir, "build-*"))
+	for _, d := range stale {
+		_ = os.RemoveAll(d)
+	}
 	// The build directory is inside the cache, never in the system's
 	// temporary directory: nothing is left outside it if the build dies.
 	tmp, err := os.MkdirTemp(dir, "build-")
@@ -87,8 +93,14 @@ func Install(ctx context.Context, pkg, version, name string, progress io.Writer)
 	defer cancel()
 	cmd := exec.CommandContext(bctx, goTool, "install", pkg+"@v"+version)
 	// Static, so that it also runs in an image FROM scratch.
-	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	// GOTMPDIR: go's own work directory goes there too.
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOTMPDIR="+tmp, "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
 	cmd.Dir = tmp // outside any module, so the user's go.mod plays no part
+	// go runs compilers and linkers: a cancelled build (Ctrl-C) kills the
+	// whole process group, and the go command dies with the harness.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build %s v%s: %w\n%s", name, version, err, strings.TrimSpace(string(out)))
 	}
