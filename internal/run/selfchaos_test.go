@@ -70,10 +70,14 @@ var chaosActions = []chaosAction{
 
 // chaosPlatform is what differs between the platforms' self-chaos runs.
 type chaosPlatform struct {
-	name    string
-	args    []string      // extra arguments of riptide run
-	maxWait time.Duration // the kill moments are drawn from [0, maxWait)
-	eng     *docker.Engine
+	name string
+	args []string // extra arguments of riptide run
+	// The kill moments are drawn from [0, maxWait), a third of them from
+	// [0, launch) and a third from [late, maxWait): launch, the drain, the
+	// check and the report are short phases that a uniform draw would
+	// seldom hit.
+	maxWait, launch, late time.Duration
+	eng                   *docker.Engine
 }
 
 // chaosOutcome is one kill and what it left.
@@ -91,7 +95,7 @@ func TestSelfChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs and kills real clusters; skipped with -short")
 	}
-	p := chaosPlatform{name: "process", maxWait: 10 * time.Second}
+	p := chaosPlatform{name: "process", maxWait: 10 * time.Second, launch: 1500 * time.Millisecond, late: 6 * time.Second}
 	// Build the pinned nats-server first, so that no kill lands in a build.
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -105,7 +109,7 @@ func TestSelfChaos(t *testing.T) {
 // teardown, riptide clean or the next run's sweep.
 func TestSelfChaosDocker(t *testing.T) {
 	eng, opts := dockerForTest(t)
-	p := chaosPlatform{name: "docker", maxWait: 14 * time.Second, eng: eng,
+	p := chaosPlatform{name: "docker", maxWait: 14 * time.Second, launch: 3 * time.Second, late: 8 * time.Second, eng: eng,
 		args: []string{"--platform", "docker", "--image", opts.Image, "--toxiproxy-image", opts.ToxiproxyImage}}
 	selfChaos(t, p, chaosCount(t, chaosDockerKillsEnv, 2))
 }
@@ -137,13 +141,14 @@ func selfChaos(t *testing.T, p chaosPlatform, n int) {
 	var outs []chaosOutcome
 	for i := range n {
 		a := chaosActions[rng.IntN(len(chaosActions))]
-		// A third of the moments fall in the first 1.5 s, where launch is
-		// (a short phase that a uniform draw would seldom hit).
-		window := p.maxWait
-		if rng.IntN(3) == 0 {
-			window = 1500 * time.Millisecond
+		from, to := time.Duration(0), p.maxWait
+		switch rng.IntN(3) {
+		case 0:
+			to = p.launch
+		case 1:
+			from = p.late
 		}
-		after := time.Duration(rng.Int64N(int64(window)))
+		after := from + time.Duration(rng.Int64N(int64(to-from)))
 		gap := time.Duration(rng.Int64N(int64(500 * time.Millisecond)))
 		o := chaosOnce(t, p, bin, filepath.Join(base, fmt.Sprintf("%03d", i)), a, after, gap)
 		t.Logf("kill %d/%d: %s after %s, in %s: %s; %d leaks, %d problems", i+1, n, o.action,
