@@ -136,6 +136,11 @@ func Alive(pid int, start uint64) bool {
 	return ok && state != 'Z' && state != 'X'
 }
 
+// State is the state letter of process pid as /proc/PID/stat shows it
+// (R running, S sleeping, T stopped, Z zombie, ...); false when there is
+// no such process.
+func State(pid int) (byte, bool) { return procState(pid) }
+
 // procState reads the state letter of /proc/PID/stat (R, S, T, Z, ...).
 func procState(pid int) (byte, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))

@@ -7,11 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/riptidechaos/riptide/clusters/process"
 )
 
 // fakeGo is a go command that does what matters here: it makes its work
@@ -80,14 +81,6 @@ func TestInstallInterruptedLeavesNothing(t *testing.T) {
 
 // gone reports whether pid has exited (or is a zombie nobody reaped).
 func gone(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return true
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && i+2 < len(s) && (s[i+2] == 'Z' || s[i+2] == 'X')
+	st, ok := process.State(pid)
+	return !ok || st == 'Z' || st == 'X'
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riptidechaos/riptide/clusters/process"
 	"github.com/riptidechaos/riptide/injectors"
 )
 
@@ -49,7 +50,7 @@ func procsOf(dir string) []leftProc {
 		if err != nil || !bytes.Contains(b, []byte(dir)) {
 			continue
 		}
-		st, ok := procStateOf(pid)
+		st, ok := process.State(pid)
 		if !ok || st == 'Z' || st == 'X' {
 			continue
 		}
@@ -69,18 +70,6 @@ func procsGone(dir string, wait time.Duration) []leftProc {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func procStateOf(pid int) (byte, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0, false
-	}
-	return b[i+2], true
 }
 
 // socket is a listening TCP socket or a bound, unconnected UDP socket.
@@ -194,17 +183,32 @@ func runPIDs(harness int, dir string) []int {
 	return pids
 }
 
+// heldSocket is a listening socket and a process that holds it.
+type heldSocket struct {
+	pid int
+	socket
+}
+
+// listenersOf lists the listening sockets that pids hold.
+func listenersOf(pids []int) []heldSocket {
+	all := listeningSockets()
+	var out []heldSocket
+	for _, pid := range pids {
+		for _, s := range socketsOf(pid, all) {
+			out = append(out, heldSocket{pid, s})
+		}
+	}
+	return out
+}
+
 // notLoopback lists the sockets of pids that listen anywhere but on a
 // loopback address: riptide's proxies, metrics and nodes must not be
 // reachable from the network.
 func notLoopback(pids []int) []string {
-	all := listeningSockets()
 	var bad []string
-	for _, pid := range pids {
-		for _, s := range socketsOf(pid, all) {
-			if !s.Addr.IP.IsLoopback() {
-				bad = append(bad, fmt.Sprintf("pid %d listens on %s", pid, s))
-			}
+	for _, h := range listenersOf(pids) {
+		if !h.Addr.IP.IsLoopback() {
+			bad = append(bad, fmt.Sprintf("pid %d listens on %s", h.pid, h.socket))
 		}
 	}
 	return bad
@@ -212,12 +216,9 @@ func notLoopback(pids []int) []string {
 
 // portsOf lists the ports pids listen on.
 func portsOf(pids []int) []int {
-	all := listeningSockets()
 	var ports []int
-	for _, pid := range pids {
-		for _, s := range socketsOf(pid, all) {
-			ports = append(ports, s.Addr.Port)
-		}
+	for _, h := range listenersOf(pids) {
+		ports = append(ports, h.Addr.Port)
 	}
 	return ports
 }

@@ -289,7 +289,7 @@ func chaosOnce(t *testing.T, p chaosPlatform, bin, dir string, a chaosAction, af
 	// A harness that stopped by itself must have left nothing, not even
 	// for riptide clean.
 	if graceful {
-		o.leaks = append(o.leaks, leftBehind(p, dir, tmp, ports)...)
+		o.leaks = append(o.leaks, leftBehind(t, p, dir, tmp, ports)...)
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -301,7 +301,7 @@ func chaosOnce(t *testing.T, p chaosPlatform, bin, dir string, a chaosAction, af
 		o.leaks = append(o.leaks, "left for riptide clean: "+strings.TrimSpace(string(clean)))
 	}
 	if !graceful {
-		o.leaks = append(o.leaks, leftBehind(p, dir, tmp, ports)...)
+		o.leaks = append(o.leaks, leftBehind(t, p, dir, tmp, ports)...)
 	}
 	o.torn, o.problems = checkHistory(bin, dir, o.problems)
 	if len(o.leaks)+len(o.problems) == 0 {
@@ -338,7 +338,8 @@ func phaseOf(out, dir string) string {
 }
 
 // leftBehind looks for everything a run can leave.
-func leftBehind(p chaosPlatform, dir, tmp string, ports []int) []string {
+func leftBehind(t *testing.T, p chaosPlatform, dir, tmp string, ports []int) []string {
+	t.Helper()
 	var left []string
 	for _, pr := range procsGone(dir, 10*time.Second) {
 		left = append(left, "process: "+pr.String())
@@ -353,7 +354,7 @@ func leftBehind(p chaosPlatform, dir, tmp string, ports []int) []string {
 		left = append(left, "journal: "+j)
 	}
 	if p.eng != nil {
-		left = append(left, dockerLeft(p.eng, dir)...)
+		left = append(left, dockerLeft(t, p.eng, dir)...)
 	}
 	return left
 }
@@ -405,33 +406,29 @@ func mustOps(b []byte) []history.Op {
 }
 
 // dockerLeft lists the containers, networks and volumes of dir's runs.
-func dockerLeft(eng *docker.Engine, dir string) []string {
+func dockerLeft(t *testing.T, eng *docker.Engine, dir string) []string {
+	t.Helper()
+	cs, ns := runLeftovers(t, eng, dir)
 	var left []string
+	for _, c := range cs {
+		left = append(left, "container "+c)
+	}
+	for _, n := range ns {
+		left = append(left, "network "+n)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	filter := client.Filters{}.Add("label", docker.LabelDir+"="+dir)
-	cs, err := eng.Client().ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
-	if err != nil {
-		return []string{fmt.Sprintf("docker: list containers: %v", err)}
-	}
-	for _, c := range cs.Items {
-		left = append(left, fmt.Sprintf("container %s (%s)", strings.Join(c.Names, ","), c.State))
-	}
-	ns, err := eng.Client().NetworkList(ctx, client.NetworkListOptions{Filters: filter})
-	if err != nil {
-		return append(left, fmt.Sprintf("docker: list networks: %v", err))
-	}
-	for _, n := range ns.Items {
-		left = append(left, "network "+n.Name)
-	}
-	vs, err := eng.Client().VolumeList(ctx, client.VolumeListOptions{Filters: filter})
-	if err != nil {
-		return append(left, fmt.Sprintf("docker: list volumes: %v", err))
-	}
+	vs, err := eng.Client().VolumeList(ctx, client.VolumeListOptions{Filters: dirFilter(dir)})
+	require.NoError(t, err)
 	for _, v := range vs.Items {
 		left = append(left, "volume "+v.Name)
 	}
 	return left
+}
+
+// dirFilter selects the resources of the runs of dir.
+func dirFilter(dir string) client.Filters {
+	return client.Filters{}.Add("label", docker.LabelDir+"="+dir)
 }
 
 // containerPrivileges inspects the run's containers: none privileged,
@@ -442,8 +439,7 @@ func dockerLeft(eng *docker.Engine, dir string) []string {
 func containerPrivileges(eng *docker.Engine, dir string) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	filter := client.Filters{}.Add("label", docker.LabelDir+"="+dir)
-	cs, err := eng.Client().ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	cs, err := eng.Client().ContainerList(ctx, client.ContainerListOptions{All: true, Filters: dirFilter(dir)})
 	if err != nil {
 		return []string{fmt.Sprintf("docker: list containers: %v", err)}
 	}
