@@ -80,19 +80,28 @@ func TestCheckOfAKilledRunIsNotValid(t *testing.T) {
 		code, out, _ := runCLI("check", dir)
 		assert.Equal(t, 0, code, out)
 	})
-	for _, ended := range []bool{false, true} {
-		name := "harness killed"
-		if ended {
-			name = "harness killed, then riptide clean"
-		}
-		t.Run(name, func(t *testing.T) {
+	// A begin line naming a process that is gone: a dead harness.
+	dead := `{"time":"2026-01-01T00:00:00Z","event":"begin","platform":"process","harness_pid":4194311,"harness_start":1}` + "\n"
+	for _, tt := range []struct {
+		name, journal string
+		cleaned       bool
+		note          string
+	}{
+		{"harness killed", dead, false, "the harness stopped before the end of the run"},
+		{"harness killed, then riptide clean", dead, true, "the harness stopped before the end of the run"},
+		// This test's process wrote the begin line: the run goes on.
+		{"harness still running", "", false, "the run is still going on"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeHistory(t, dir, ops, "")
-			j, err := injectors.CreateJournal(dir, "process")
-			require.NoError(t, err)
-			// The harness dies: its journal stays open (no End).
-			_ = j
-			if ended {
+			if tt.journal != "" {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, injectors.JournalFile), []byte(tt.journal), 0o644))
+			} else {
+				_, err := injectors.CreateJournal(dir, "process") // never ended
+				require.NoError(t, err)
+			}
+			if tt.cleaned {
 				require.NoError(t, injectors.MarkCleaned(dir, nil, "undone by riptide clean after the harness died"))
 			}
 			code, out, errOut := runCLI("check", dir)
@@ -102,6 +111,7 @@ func TestCheckOfAKilledRunIsNotValid(t *testing.T) {
 			assert.True(t, r.Interrupted, "the run did not reach its end")
 			assert.Equal(t, 3, code, "an interrupted run exits 3, as riptide run does")
 			assert.Contains(t, out, "interrupted")
+			assert.Contains(t, strings.Join(r.HarnessErrors, "\n"), tt.note)
 		})
 	}
 	t.Run("empty history", func(t *testing.T) {

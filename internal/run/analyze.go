@@ -181,9 +181,13 @@ func Check(ctx context.Context, dir string) (*reports.Results, error) {
 		// a run whose harness died before it reported: unless its history
 		// reached the final drain, the run never got to its end, and what
 		// it read so far must not pass for a verdict.
-		if _, err := os.Stat(filepath.Join(dir, injectors.JournalFile)); err == nil && !drained(h) {
+		if entries, err := injectors.ReadJournal(dir); err == nil && !drained(h) {
 			f.Interrupted = true
-			f.HarnessErrors = append(f.HarnessErrors, diedNote)
+			note := diedNote
+			if _, running := injectors.Running(entries); running {
+				note = runningNote
+			}
+			f.HarnessErrors = append(f.HarnessErrors, note)
 		}
 	}
 	r := analyze(ctx, sc, h, info, f)
@@ -193,6 +197,8 @@ func Check(ctx context.Context, dir string) (*reports.Results, error) {
 const tornNote = "history.jsonl ended in a torn line (the harness was killed while writing); it was dropped"
 
 const diedNote = "the harness stopped before the end of the run (killed?) and wrote no results.json: the history ends before the final drain"
+
+const runningNote = "the run is still going on: this is the history so far, before the final drain"
 
 // drained reports whether the history holds the final drain's completion.
 func drained(h []history.Op) bool {
