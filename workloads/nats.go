@@ -16,13 +16,17 @@ import (
 
 // NATSQueue is the queue workload on NATS JetStream: one file stream
 // replicated Replicas times, producers publishing with acknowledgements, and
-// consumers sharing one durable pull consumer.
+// consumers sharing one durable pull consumer. The stream allows direct
+// gets, which the per-node reads use (natsnode.go).
 type NATSQueue struct {
 	Nodes    []clusters.Node
 	Stream   string
 	Replicas int
 	// Timeout bounds one operation.
 	Timeout time.Duration
+	// Net is the cluster's link proxies: a per-node read cuts its node off
+	// from its peers through them. Without it there are no per-node reads.
+	Net *clusters.Net
 }
 
 const (
@@ -35,13 +39,22 @@ func (q *NATSQueue) subject() string { return "riptide." + q.Stream }
 // connect opens a connection that prefers node home and fails over to the
 // others, only ever through the link proxies.
 func (q *NATSQueue) connect(name string, home int) (*nats.Conn, map[string]string, error) {
-	urls := make([]string, 0, len(q.Nodes))
+	nodes := make([]clusters.Node, 0, len(q.Nodes))
 	byURL := make(map[string]string, len(q.Nodes))
 	for i := range q.Nodes {
 		n := q.Nodes[(home+i)%len(q.Nodes)]
-		u := "nats://" + n.ClientAddr()
-		urls = append(urls, u)
+		nodes = append(nodes, n)
 		byURL[n.ClientAddr()] = n.Name()
+	}
+	nc, err := dial(name, nodes)
+	return nc, byURL, err
+}
+
+// dial connects to nodes, in order, and only ever to them.
+func dial(name string, nodes []clusters.Node) (*nats.Conn, error) {
+	urls := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		urls = append(urls, "nats://"+n.ClientAddr())
 	}
 	nc, err := nats.Connect(strings.Join(urls, ","),
 		nats.Name(name),
@@ -59,9 +72,9 @@ func (q *NATSQueue) connect(name string, home int) (*nats.Conn, map[string]strin
 		nats.NoCallbacksAfterClientClose(),
 	)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect %s: %w", name, err)
+		return nil, fmt.Errorf("connect %s: %w", name, err)
 	}
-	return nc, byURL, nil
+	return nc, nil
 }
 
 // Setup creates the stream and the shared consumer, retrying while the
@@ -83,6 +96,10 @@ func (q *NATSQueue) Setup(ctx context.Context) error {
 			Storage:   jetstream.FileStorage,
 			Replicas:  q.Replicas,
 			Retention: jetstream.LimitsPolicy,
+			// Every replica answers direct gets from its own store: the
+			// per-node reads need it. Publishing and consuming are as
+			// without it.
+			AllowDirect: true,
 		}); err != nil {
 			return fmt.Errorf("create stream %s: %w", q.Stream, err)
 		}
@@ -267,7 +284,13 @@ func (d *natsDrainer) Last(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("stream %s info: %w", d.q.Stream, err)
 	}
-	return int64(s.CachedInfo().State.LastSeq), nil
+	// A member that lost its leader answers from its own copy, naming no
+	// leader: its last offset may be behind the stream's.
+	info := s.CachedInfo()
+	if info.Cluster != nil && info.Cluster.Leader == "" && d.q.Replicas > 1 {
+		return 0, fmt.Errorf("stream %s info names no leader (answered by a member without one)", d.q.Stream)
+	}
+	return int64(info.State.LastSeq), nil
 }
 
 func (d *natsDrainer) Invoke(ctx context.Context, inv history.Op) history.Op {
@@ -277,6 +300,10 @@ func (d *natsDrainer) Invoke(ctx context.Context, inv history.Op) history.Op {
 	if d.cons == nil {
 		cons, err := d.js.OrderedConsumer(ctx, d.q.Stream, jetstream.OrderedConsumerConfig{
 			DeliverPolicy: jetstream.DeliverAllPolicy,
+			// Each Fetch recreates the consumer under the hood, retrying
+			// forever by default and blind to any context: one attempt
+			// (10 s at most) per poll keeps the drain within its time.
+			MaxResetAttempts: 1,
 		})
 		if err != nil {
 			out := Fail(inv, fmt.Errorf("create ordered consumer: %w", err))

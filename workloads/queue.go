@@ -19,15 +19,20 @@ type QueueConfig struct {
 	Consumers int
 	// Rate is the target of sends per second over all producers.
 	Rate float64
+	// Nodes is the number of per-node readers (ReadNodes): one per node.
+	Nodes int
 }
 
 // workers is the number of client workers; process ids are worker +
 // k*workers: a worker whose operation ended in info takes a new process id,
 // because that operation may still be in flight (as in Jepsen).
-func (c QueueConfig) workers() int { return c.Producers + c.Consumers + 1 }
+func (c QueueConfig) workers() int { return c.Producers + c.Consumers + 1 + c.Nodes }
 
 // DrainWorker is the worker id of the final drain.
 func (c QueueConfig) DrainWorker() int { return c.Producers + c.Consumers }
+
+// NodeWorker is the worker id of the per-node reader of the i-th node.
+func (c QueueConfig) NodeWorker(i int) int { return c.Producers + c.Consumers + 1 + i }
 
 // QueueRun is a started queue workload: its clients are open and it runs
 // until the context of Run ends.
