@@ -168,7 +168,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	r.logf("cluster healthy in %s: %d link proxies", time.Since(began).Round(time.Millisecond), len(cluster.Net().Links()))
 
 	queue := &workloads.NATSQueue{Nodes: cluster.Nodes(), Stream: sc.Workload.Stream,
-		Replicas: sc.Workload.Replicas, Timeout: sc.Workload.Timeout.D()}
+		Replicas: sc.Workload.Replicas, Timeout: sc.Workload.Timeout.D(), Net: cluster.Net()}
 	sctx, cancel := context.WithTimeout(ctx, setupTimeout)
 	err = queue.Setup(sctx)
 	cancel()
@@ -183,7 +183,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		return nil, err
 	}
 	cfg := workloads.QueueConfig{Stream: sc.Workload.Stream, Producers: sc.Workload.Producers,
-		Consumers: sc.Workload.Consumers, Rate: sc.Workload.Rate}
+		Consumers: sc.Workload.Consumers, Rate: sc.Workload.Rate, Nodes: len(cluster.Nodes())}
 	clients, err := workloads.OpenQueue(queue, cfg)
 	if err != nil {
 		return nil, interrupted(ctx, err)
@@ -215,6 +215,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		r.heal(ctx, cluster, sched)
 		r.phase("drain")
 		r.drain(ctx, queue, cfg, rec)
+		r.readNodes(ctx, queue, cfg, rec)
 		// An interrupt during the heal or the drain cut them short: the
 		// run did not reach its end either.
 		stopped = ctx.Err() != nil
@@ -399,6 +400,26 @@ func (r *runner) drain(ctx context.Context, q workloads.Queue, cfg workloads.Que
 		r.logf("drain complete: read %d messages up to offset %d", res.Reads, res.Last)
 	} else {
 		r.logf("drain cut short at offset %d of %d", res.Reached, res.Last)
+	}
+}
+
+// readNodes reads each node's own copy of the stream after the drain
+// (lost-on-node), within a time of its own as long as the drain's, split
+// between the nodes.
+func (r *runner) readNodes(ctx context.Context, q workloads.Queue, cfg workloads.QueueConfig, rec *history.Recorder) {
+	if ctx.Err() != nil {
+		return
+	}
+	nctx, cancel := context.WithTimeout(ctx, r.sc.Workload.Drain.D())
+	defer cancel()
+	results, err := workloads.ReadNodes(nctx, q, cfg, rec, workloads.NodeReadOptions{})
+	r.problem(err)
+	for _, res := range results {
+		if res.Complete {
+			r.logf("per-node read of %s complete: %d messages up to offset %d", res.Node, res.Reads, max(res.Last, res.Reached))
+		} else {
+			r.logf("%s (not judged for lost-on-node)", res.Why)
+		}
 	}
 }
 

@@ -93,6 +93,14 @@ func TestRealClusterShortScenario(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, info.Torn)
 	assert.Equal(t, r.Ops, int64(len(h)))
+	// After the drain, each node's own copy was read to its end.
+	judged := map[string]bool{}
+	for _, op := range h {
+		if op.F == history.DrainNode && op.Type == history.OK {
+			judged[op.Node] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"n1": true, "n2": true, "n3": true}, judged, "nodes whose per-node read is complete")
 
 	require.Len(t, pids, 3)
 	for _, pid := range pids {
