@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/riptidechaos/riptide/checkers"
@@ -31,8 +32,22 @@ func Assemble(sc Scenario, h []history.Op, results []checkers.Result, sum checke
 			Pass: !slices.Contains(sum.Failing, k.Kind),
 		})
 	}
+	nodeReads := map[string]*NodeRead{}
+	nodeRead := func(node string) *NodeRead {
+		nr := nodeReads[node]
+		if nr == nil {
+			nr = &NodeRead{Node: node}
+			nodeReads[node] = nr
+		}
+		return nr
+	}
 	for _, op := range h {
 		switch {
+		case op.F == history.ReadNode && op.Type == history.OK:
+			nodeRead(op.Node).Reads += int64(len(op.Reads))
+		case op.F == history.DrainNode && op.Completes():
+			nr := nodeRead(op.Node)
+			nr.Complete, nr.Offset, nr.Error = op.Type == history.OK, op.Offset, op.Error
 		case op.F == history.Send && op.Type == history.Invoke:
 			r.Sends++
 		case op.F == history.Send && op.Type == history.OK:
@@ -47,6 +62,9 @@ func Assemble(sc Scenario, h []history.Op, results []checkers.Result, sum checke
 				Params: op.Fault.Params, Time: op.Time, Actuation: op.Fault.Actuation, Error: op.Error,
 			})
 		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(nodeReads)) {
+		r.NodeReads = append(r.NodeReads, *nodeReads[name])
 	}
 	return r
 }

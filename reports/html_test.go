@@ -146,3 +146,17 @@ func TestHeadline(t *testing.T) {
 	interrupted.Verdict, interrupted.Reason, interrupted.Checkers = checkers.Invalid, invalid.Reason, invalid.Checkers
 	assert.Equal(t, "The run was interrupted, but a guarantee had already broken: the queue checker found 2 lost.", interrupted.Headline())
 }
+
+func TestPerNodeReadsAreSummarised(t *testing.T) {
+	h := loadHistory(t, "lost-on-node-bad.jsonl")
+	r := resultsFor(t, fixtureScenario("per-node"), h)
+	require.Equal(t, []reports.NodeRead{
+		{Node: "n1", Complete: true, Offset: 3, Reads: 3},
+		{Node: "n2", Complete: true, Offset: 3, Reads: 2},
+	}, r.NodeReads)
+	text := reports.Text(r, "/runs/x")
+	assert.Contains(t, text, "per-node reads: n1 3 to offset 3, n2 2 to offset 3")
+	var buf bytes.Buffer
+	require.NoError(t, reports.RenderHTML(&buf, t.TempDir(), r, h, reports.HTMLOptions{}))
+	assertHas(t, buf.String(), "Per-node reads", "the facts list them")
+}

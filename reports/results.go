@@ -59,6 +59,17 @@ type Drain struct {
 	Error    string `json:"error,omitempty"`
 }
 
+// NodeRead is how far the per-node read of one node's own copy got.
+type NodeRead struct {
+	Node     string `json:"node"`
+	Complete bool   `json:"complete"`
+	// Offset is the node's last offset (complete) or how far the read
+	// got; Reads counts the messages it returned.
+	Offset int64  `json:"offset"`
+	Reads  int64  `json:"reads"`
+	Error  string `json:"error,omitempty"`
+}
+
 // Results is results.json: the verdict and everything that explains it.
 type Results struct {
 	Scenario     Scenario              `json:"scenario"`
@@ -73,6 +84,8 @@ type Results struct {
 	Reads    int64             `json:"reads"`
 	Duration time.Duration     `json:"duration_ns"`
 	Drain    Drain             `json:"drain"`
+	// NodeReads are the per-node reads after the drain, by node name.
+	NodeReads []NodeRead `json:"node_reads,omitempty"`
 	Faults   []FaultEvent      `json:"faults"`
 	Checkers []checkers.Result `json:"checkers"`
 	// Kinds defines every anomaly kind.

@@ -70,6 +70,17 @@ func Text(r *Results, dir string) string {
 			faults++
 		}
 	}
+	if len(r.NodeReads) > 0 {
+		var parts []string
+		for _, n := range r.NodeReads {
+			if n.Complete {
+				parts = append(parts, fmt.Sprintf("%s %d to offset %d", n.Node, n.Reads, n.Offset))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s unjudged (%s)", n.Node, firstLine(n.Error)))
+			}
+		}
+		fmt.Fprintf(&b, "per-node reads: %s\n", strings.Join(parts, ", "))
+	}
 	fmt.Fprintf(&b, "sends %d, acknowledged %d, read %d (consumers and drain), faults %d, took %s\n",
 		r.Sends, r.Acked, r.Reads, faults, r.Duration.Round(time.Second))
 	fmt.Fprintf(&b, "run directory: %s (report.html, results.json, junit.xml, summary.md, history.jsonl)", dir)
