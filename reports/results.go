@@ -78,16 +78,16 @@ type Results struct {
 	Counts       map[checkers.Kind]int `json:"counts"`
 	Expectations []Expectation         `json:"expectations"`
 	// Ops is the number of history events; Acked the acknowledged sends.
-	Ops      int64             `json:"ops"`
-	Sends    int64             `json:"sends"`
-	Acked    int64             `json:"acked"`
-	Reads    int64             `json:"reads"`
-	Duration time.Duration     `json:"duration_ns"`
-	Drain    Drain             `json:"drain"`
+	Ops      int64         `json:"ops"`
+	Sends    int64         `json:"sends"`
+	Acked    int64         `json:"acked"`
+	Reads    int64         `json:"reads"`
+	Duration time.Duration `json:"duration_ns"`
+	Drain    Drain         `json:"drain"`
 	// NodeReads are the per-node reads after the drain, by node name.
-	NodeReads []NodeRead `json:"node_reads,omitempty"`
-	Faults   []FaultEvent      `json:"faults"`
-	Checkers []checkers.Result `json:"checkers"`
+	NodeReads []NodeRead        `json:"node_reads,omitempty"`
+	Faults    []FaultEvent      `json:"faults"`
+	Checkers  []checkers.Result `json:"checkers"`
 	// Kinds defines every anomaly kind.
 	Kinds []checkers.KindInfo `json:"kinds"`
 	// Interrupted is set when the run was stopped (Ctrl-C) before it ended.
