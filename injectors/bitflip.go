@@ -18,11 +18,13 @@ type Bitflip struct {
 	Files string
 	Flips int
 	Seed  uint64
+	// Graceful shuts the node down cleanly (SIGTERM) instead of killing it.
+	Graceful bool
 }
 
 func (b Bitflip) Kind() string { return "bitflip" }
 func (b Bitflip) Params() map[string]string {
-	return map[string]string{"files": b.Files, "flips": strconv.Itoa(b.Flips)}
+	return map[string]string{"files": b.Files, "flips": strconv.Itoa(b.Flips), "stop": stopWord(b.Graceful)}
 }
 func (Bitflip) NodeFault() {}
 func (Bitflip) Instant()   {}
@@ -30,7 +32,7 @@ func (Bitflip) Instant()   {}
 func (b Bitflip) Plan(c clusters.Cluster, t Target) ([]Undo, error) { return diskUndo(c, t, b.Files) }
 
 func (b Bitflip) Inject(ctx context.Context, c clusters.Cluster, t Target) (Heal, error) {
-	return corrupt(ctx, c, t, "bitflip", b.Files, b.Seed, b.flip)
+	return corrupt(ctx, c, t, "bitflip", b.Files, b.Seed, b.Graceful, b.flip)
 }
 
 // flip flips b.Flips bits of one file and lists them as offset^bit.

@@ -14,8 +14,10 @@ import (
 )
 
 // Disk faults are Jepsen's file-corruption nemesis: the node is killed
-// (SIGKILL, a crash), files of its data directory matching a glob are
-// changed, and the node is started again on them. What changed is drawn
+// (SIGKILL, a crash) or shut down cleanly (SIGTERM), files of its data
+// directory matching a glob are changed, and the node is started again on
+// them. The way down matters: a store may re-check its files after a crash
+// and trust them after a clean shutdown. What changed is drawn
 // from the firing's seed and recorded with the fault, file by file.
 
 // maxDetails bounds the changes listed in a fault's record; the count of
@@ -25,9 +27,18 @@ const maxDetails = 16
 // corruptFile changes one file and describes what it did.
 type corruptFile func(rng *rand.Rand, path string) (string, error)
 
-// corrupt kills each target node, applies change to every file of its data
-// directory whose name matches glob, and starts it again.
-func corrupt(ctx context.Context, c clusters.Cluster, t Target, kind, glob string, seed uint64, change corruptFile) (Heal, error) {
+// stopWord names the way a disk fault takes a node down.
+func stopWord(graceful bool) string {
+	if graceful {
+		return "graceful"
+	}
+	return "kill"
+}
+
+// corrupt takes each target node down (killed, or stopped cleanly when
+// graceful), applies change to every file of its data directory whose name
+// matches glob, and starts it again.
+func corrupt(ctx context.Context, c clusters.Cluster, t Target, kind, glob string, seed uint64, graceful bool, change corruptFile) (Heal, error) {
 	var heals []Heal
 	var changes []string
 	for _, name := range t.Nodes {
@@ -40,9 +51,17 @@ func corrupt(ctx context.Context, c clusters.Cluster, t Target, kind, glob strin
 		if !ok || !ok2 {
 			return healAll(heals), fmt.Errorf("%s %s: this platform cannot reach a node's data files", kind, name)
 		}
+		down := k.Kill
+		if graceful {
+			st, ok := n.(clusters.Stopper)
+			if !ok {
+				return healAll(heals), fmt.Errorf("%s %s: this platform cannot stop nodes cleanly", kind, name)
+			}
+			down = st.Stop
+		}
 		start := once(func(ctx context.Context) error { return k.Start(ctx) })
 		heals = append(heals, start)
-		if err := k.Kill(ctx); err != nil {
+		if err := down(ctx); err != nil {
 			return healAll(heals), fmt.Errorf("%s %s: %w", kind, name, err)
 		}
 		files, err := matching(d.DataDir(), glob)

@@ -16,11 +16,13 @@ import (
 type Truncate struct {
 	Files string
 	Bytes int64
+	// Graceful shuts the node down cleanly (SIGTERM) instead of killing it.
+	Graceful bool
 }
 
 func (tr Truncate) Kind() string { return "truncate" }
 func (tr Truncate) Params() map[string]string {
-	return map[string]string{"files": tr.Files, "bytes": strconv.FormatInt(tr.Bytes, 10)}
+	return map[string]string{"files": tr.Files, "bytes": strconv.FormatInt(tr.Bytes, 10), "stop": stopWord(tr.Graceful)}
 }
 func (Truncate) NodeFault() {}
 func (Truncate) Instant()   {}
@@ -30,7 +32,7 @@ func (tr Truncate) Plan(c clusters.Cluster, t Target) ([]Undo, error) {
 }
 
 func (tr Truncate) Inject(ctx context.Context, c clusters.Cluster, t Target) (Heal, error) {
-	return corrupt(ctx, c, t, "truncate", tr.Files, 0, tr.cut)
+	return corrupt(ctx, c, t, "truncate", tr.Files, 0, tr.Graceful, tr.cut)
 }
 
 // cut shortens one file and says from what size to what size.

@@ -62,8 +62,8 @@ var faultFields = map[string][]string{
 	"slicer":     fields(linkTarget, timing, []string{"duration", "delay", "average_size", "size_variation"}),
 	"limit-data": fields(linkTarget, timing, []string{"duration", "bytes"}),
 	"down":       fields([]string{"target", "nodes", "links", "clients"}, timing, []string{"duration"}),
-	"bitflip":    fields(nodeTarget, timing, []string{"files", "flips"}),
-	"truncate":   fields(nodeTarget, timing, []string{"files", "bytes"}),
+	"bitflip":    fields(nodeTarget, timing, []string{"files", "flips", "stop"}),
+	"truncate":   fields(nodeTarget, timing, []string{"files", "bytes", "stop"}),
 	"random":     fields(timing, []string{"duration", "from"}),
 }
 
@@ -158,6 +158,7 @@ func (f *Fault) applyDefaults() {
 			f.Target = or(f.Target, "random-one")
 		}
 		f.Files = or(f.Files, defaultFiles)
+		f.Stop = or(f.Stop, "kill")
 		if f.Kind == "bitflip" && f.Flips == 0 {
 			f.Flips = defaultFlips
 		}
@@ -219,6 +220,9 @@ func (v *validator) fault(i int) {
 	}
 	if has("clients") && f.Clients != "" {
 		v.enum(p+".clients", f.Clients, enumOf(fv.Type(), "clients"))
+	}
+	if has("stop") {
+		v.enum(p+".stop", f.Stop, enumOf(fv.Type(), "stop"))
 	}
 	if has("direction") {
 		v.direction(p, f)

@@ -107,6 +107,10 @@ type Fault struct {
 	Bytes         int      `yaml:"bytes" doc:"limit-data: close each connection after this many bytes; truncate: bytes cut off the end of each file"`
 	Files         string   `yaml:"files" doc:"bitflip, truncate: a glob matched against file names in the node's data directory (default *.blk)"`
 	Flips         int      `yaml:"flips" doc:"bitflip: bits flipped in each matching file (default 8)"`
+	// Stop says how a disk fault takes its node down before it changes
+	// files: a crash (kill) or a clean shutdown (graceful), which a
+	// store may trust more on restart.
+	Stop string `yaml:"stop" enum:"kill,graceful" doc:"bitflip, truncate: how the node goes down before its files change: kill (SIGKILL, a crash; default) or graceful (SIGTERM, a clean shutdown)"`
 	From          []string `yaml:"from" doc:"random: the fault kinds to draw from, e.g. [kill, pause, partition, latency]"`
 }
 

@@ -105,9 +105,9 @@ func buildStep(f scenarios.Fault, id string, nodes []string, rng *rand.Rand) (in
 	case "down":
 		step.Injector = injectors.Down{Scope: scope}
 	case "bitflip":
-		step.Injector = injectors.Bitflip{Files: f.Files, Flips: f.Flips, Seed: rng.Uint64()}
+		step.Injector = injectors.Bitflip{Files: f.Files, Flips: f.Flips, Seed: rng.Uint64(), Graceful: f.Stop == "graceful"}
 	case "truncate":
-		step.Injector = injectors.Truncate{Files: f.Files, Bytes: int64(f.Bytes)}
+		step.Injector = injectors.Truncate{Files: f.Files, Bytes: int64(f.Bytes), Graceful: f.Stop == "graceful"}
 	default:
 		return step, fmt.Errorf("unknown kind %q", f.Kind)
 	}
