@@ -32,7 +32,11 @@ type live struct {
 	ctx context.Context
 }
 
-func launchLive(t *testing.T) *live {
+func launchLive(t *testing.T) *live { return launchLiveN(t, 3) }
+
+// launchLiveN starts a real cluster of n nodes with the test stream
+// replicated on three of them.
+func launchLiveN(t *testing.T, nodes int) *live {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("launches a real NATS cluster; skipped with -short")
@@ -41,7 +45,7 @@ func launchLive(t *testing.T) *live {
 	t.Cleanup(cancel)
 	bin, err := nats.Binary(ctx, nats.DefaultVersion, os.Stderr)
 	require.NoError(t, err)
-	c, err := nats.Launch(ctx, nats.Options{Dir: t.TempDir(), Nodes: 3, Binary: bin, SyncInterval: "always"})
+	c, err := nats.Launch(ctx, nats.Options{Dir: t.TempDir(), Nodes: nodes, Binary: bin, SyncInterval: "always"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	l := &live{c: c, ctx: ctx}
@@ -335,4 +339,35 @@ func TestRealClusterFaults(t *testing.T) {
 		require.Contains(t, op.Fault.Params["changes"], "->")
 		l.healthy(t)
 	})
+}
+
+// TestRealClusterRing cuts a 4-node cluster into a ring, where each node
+// still reaches its two neighbours: only the two diagonals are cut, both
+// ways, a write still commits (a leader and its neighbours are a
+// majority), and after the heal every node is routed to every other.
+func TestRealClusterRing(t *testing.T) {
+	l := launchLiveN(t, 4)
+	l.publishEventually(t, l.node("n1"))
+	op, heal := l.fire(t, injectors.Partition{Mode: "ring"})
+	require.Equal(t, "n1 n2 n3 n4", op.Fault.Params["ring"])
+	n, err := l.c.Net().ActiveToxics()
+	require.NoError(t, err)
+	require.Equal(t, 8, n, "n1-n3 and n2-n4: two links each way per pair, a toxic per direction")
+	for _, pair := range [][2]string{{"n1", "n3"}, {"n3", "n1"}, {"n2", "n4"}, {"n4", "n2"}} {
+		link, ok := l.c.Net().Link(pair[0], pair[1])
+		require.True(t, ok)
+		names, err := link.ToxicNames()
+		require.NoError(t, err)
+		require.Len(t, names, 2, "%s->%s is cut both ways", pair[0], pair[1])
+	}
+	for _, pair := range [][2]string{{"n1", "n2"}, {"n2", "n3"}, {"n3", "n4"}, {"n4", "n1"}} {
+		link, ok := l.c.Net().Link(pair[0], pair[1])
+		require.True(t, ok)
+		names, err := link.ToxicNames()
+		require.NoError(t, err)
+		require.Empty(t, names, "neighbours %s and %s stay connected", pair[0], pair[1])
+	}
+	l.publishEventually(t, l.node("n2"))
+	heal()
+	l.healthy(t)
 }

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -158,4 +159,60 @@ type testLog struct{ t *testing.T }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// randomScenario draws a fault every 3 s from four kinds.
+const randomScenario = `
+name: random-short
+seed: 11
+duration: 14s
+cluster: {system: nats, nodes: 3, config: {sync_interval: always}}
+workload: {kind: queue, producers: 2, consumers: 1, rate: 100, timeout: 3s, drain: 20s}
+faults:
+  - {kind: random, at: 2s, every: 3s, duration: 1500ms, from: [kill, pause, partition, latency]}
+`
+
+// TestRealClusterRandomFaults runs a random schedule against a real
+// cluster: the firings in the history are the ones schedule.json planned
+// from the seed, every one applied and healed, and nothing is lost.
+func TestRealClusterRandomFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real cluster for about 25 s; skipped with -short")
+	}
+	sc, err := scenarios.Parse("random-short.yaml", []byte(randomScenario))
+	require.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := Run(ctx, sc, Options{Dir: dir, Log: testLog{t}})
+	require.NoError(t, err)
+	r := out.Results
+	assert.Equal(t, checkers.Valid, r.Verdict, r.Reason)
+	assert.True(t, r.Drain.Complete)
+
+	b, err := os.ReadFile(filepath.Join(dir, "schedule.json"))
+	require.NoError(t, err)
+	var plan struct {
+		Firings []struct{ ID, Kind string } `json:"firings"`
+	}
+	require.NoError(t, json.Unmarshal(b, &plan))
+	require.GreaterOrEqual(t, len(plan.Firings), 4, "a firing every 3 s from 2 s to 14 s")
+	var planned, started, stopped []string
+	kinds := map[string]bool{}
+	for _, f := range plan.Firings {
+		planned = append(planned, f.ID+" "+f.Kind)
+		kinds[f.Kind] = true
+	}
+	for _, f := range r.Faults {
+		assert.Empty(t, f.Error, "%s %s %s", f.F, f.ID, f.Kind)
+		switch f.F {
+		case history.FaultStart:
+			started = append(started, f.ID+" "+f.Kind)
+		case history.FaultStop:
+			stopped = append(stopped, f.ID)
+		}
+	}
+	assert.Equal(t, planned, started, "what fired is what the seed planned")
+	assert.Len(t, stopped, len(started), "every firing healed")
+	assert.Greater(t, len(kinds), 1, "the seed drew more than one kind: %v", planned)
 }
