@@ -110,8 +110,8 @@ type Fault struct {
 	// Stop says how a disk fault takes its node down before it changes
 	// files: a crash (kill) or a clean shutdown (graceful), which a
 	// store may trust more on restart.
-	Stop string `yaml:"stop" enum:"kill,graceful" doc:"bitflip, truncate: how the node goes down before its files change: kill (SIGKILL, a crash; default) or graceful (SIGTERM, a clean shutdown)"`
-	From          []string `yaml:"from" doc:"random: the fault kinds to draw from, e.g. [kill, pause, partition, latency]"`
+	Stop string   `yaml:"stop" enum:"kill,graceful" doc:"bitflip, truncate: how the node goes down before its files change: kill (SIGKILL, a crash; default) or graceful (SIGTERM, a clean shutdown)"`
+	From []string `yaml:"from" doc:"random: the fault kinds to draw from, e.g. [kill, pause, partition, latency]"`
 }
 
 // Allowance is how many anomalies of one kind are tolerated.
