@@ -43,9 +43,55 @@ type Cluster struct {
 	closeErr  error
 }
 
+// launchAttempts bounds the launches tried when a node loses one of its
+// ports to another process between the reservation and its bind.
+const launchAttempts = 3
+
 // Launch starts the proxies, then the nodes, and waits until every node is
 // healthy and routed to every peer. On error nothing is left running.
-func Launch(ctx context.Context, opts Options) (c *Cluster, err error) {
+//
+// Ports are reserved by listening on them and released just before the
+// nodes start, which leaves a window in which another process binding a
+// port of its own can take one: then the node exits at once ("address
+// already in use"), and the launch starts over on fresh ports and empty
+// stores, a few times at most.
+func Launch(ctx context.Context, opts Options) (*Cluster, error) {
+	var err error
+	for attempt := 1; attempt <= launchAttempts; attempt++ {
+		var c *Cluster
+		c, err = launch(ctx, opts)
+		if err == nil || !errors.Is(err, errPortTaken) || ctx.Err() != nil {
+			return c, err
+		}
+		if rerr := resetNodeDirs(opts); rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+	}
+	return nil, err
+}
+
+// errPortTaken marks a launch that failed because a node could not bind a
+// reserved port.
+var errPortTaken = errors.New("a reserved port was taken by another process")
+
+// resetNodeDirs empties the node directories of a failed launch, keeping
+// the logs, so that the next attempt starts from empty stores.
+func resetNodeDirs(opts Options) error {
+	for i := range opts.Nodes {
+		dir := filepath.Join(opts.Dir, fmt.Sprintf("n%d", i+1))
+		if err := os.RemoveAll(filepath.Join(dir, "data")); err != nil {
+			return fmt.Errorf("launch nats: reset %s: %w", dir, err)
+		}
+		if f, err := os.OpenFile(filepath.Join(dir, "node.log"), os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+			fmt.Fprintln(f, "--- riptide: a port was taken before the node bound it; launching again on new ports")
+			f.Close()
+		}
+	}
+	return nil
+}
+
+// launch makes one attempt at Launch.
+func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if opts.Nodes < 1 {
 		return nil, fmt.Errorf("launch nats: %d nodes", opts.Nodes)
 	}
@@ -56,17 +102,20 @@ func Launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(3 * opts.Nodes)
+	// The reservations stay open while this launch creates its own
+	// proxies on ports of the kernel's choosing, so that none of them can
+	// take a node's port.
+	ports, release, err := reserve(3 * opts.Nodes)
 	if err != nil {
 		return nil, fmt.Errorf("launch nats: %w", err)
 	}
+	defer release()
 	c = &Cluster{net: clusters.NewNet(Host)}
 	defer func() {
 		if err != nil {
 			_ = c.Close(context.WithoutCancel(ctx))
 		}
 	}()
-
 	names := make([]string, opts.Nodes)
 	for i := range names {
 		names[i] = fmt.Sprintf("n%d", i+1)
@@ -103,6 +152,7 @@ func Launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 			from.routes = append(from.routes, l.Listen)
 		}
 	}
+	release()
 	for _, n := range c.nodes {
 		cfg := nodeConfig{
 			Name: n.name, ClusterName: "riptide", Host: Host,
@@ -124,6 +174,9 @@ func Launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 	rctx, cancel := context.WithTimeout(ctx, opts.Ready)
 	defer cancel()
 	if err := c.WaitHealthy(rctx); err != nil {
+		if strings.Contains(err.Error(), "address already in use") {
+			err = fmt.Errorf("%w: %w", errPortTaken, err)
+		}
 		return c, fmt.Errorf("launch nats: %w", err)
 	}
 	return c, nil
@@ -276,24 +329,32 @@ func (n *Node) LogTail(lines int) string {
 
 func hostPort(port int) string { return net.JoinHostPort(Host, fmt.Sprint(port)) }
 
-// freePorts reserves n distinct free ports on Host. The listeners are closed
-// before the nodes bind them; the window is short and the kernel does not
-// hand out a just-closed ephemeral port again at once.
-func freePorts(n int) ([]int, error) {
+// reserve is reservePorts; a test makes it hand out a port that is taken.
+var reserve = reservePorts
+
+// reservePorts reserves n distinct free ports on Host by listening on them
+// and returns the release that closes the listeners (safe to call twice).
+// The nodes bind the ports after the release; the kernel does not hand a
+// just-closed port to the next bind(0) on purpose, but it may.
+func reservePorts(n int) ([]int, func(), error) {
 	ports := make([]int, 0, n)
 	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			for _, l := range ls {
+				l.Close()
+			}
+		})
+	}
 	for range n {
 		l, err := net.Listen("tcp", Host+":0")
 		if err != nil {
-			return nil, fmt.Errorf("reserve port: %w", err)
+			release()
+			return nil, nil, fmt.Errorf("reserve port: %w", err)
 		}
 		ls = append(ls, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	return ports, nil
+	return ports, release, nil
 }

@@ -164,3 +164,41 @@ func socketInodes(t *testing.T, pid int) map[string]bool {
 	}
 	return out
 }
+
+// TestRealClusterLaunchSurvivesATakenPort hands the first launch attempt a
+// monitor port that another listener holds, as a process binding port 0
+// between the reservation and the node's bind would: the node exits, and
+// the launch starts over on fresh ports and comes up healthy.
+func TestRealClusterLaunchSurvivesATakenPort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches a real cluster; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin, err := Binary(ctx, DefaultVersion, os.Stderr)
+	require.NoError(t, err)
+
+	thief, err := net.Listen("tcp", Host+":0")
+	require.NoError(t, err)
+	defer thief.Close()
+	attempts := 0
+	reserve = func(n int) ([]int, func(), error) {
+		attempts++
+		ports, release, err := reservePorts(n)
+		if attempts == 1 && err == nil {
+			ports[2] = thief.Addr().(*net.TCPAddr).Port // n1's monitor port
+		}
+		return ports, release, err
+	}
+	t.Cleanup(func() { reserve = reservePorts })
+
+	dir := t.TempDir()
+	c, err := Launch(ctx, Options{Dir: dir, Nodes: 3, Binary: bin, SyncInterval: "always"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	require.Equal(t, 2, attempts)
+	log, err := os.ReadFile(filepath.Join(dir, "n1", "node.log"))
+	require.NoError(t, err)
+	require.Contains(t, string(log), "address already in use")
+	require.Contains(t, string(log), "launching again on new ports")
+}
