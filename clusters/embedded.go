@@ -64,6 +64,15 @@ func (e embeddedProxy) SetEnabled(on bool) error {
 	return nil
 }
 
+func (e embeddedProxy) SetUpstream(addr string) error {
+	e.p.Lock()
+	update := toxiproxy.Proxy{Name: e.p.Name, Listen: e.p.Listen, Upstream: addr, Enabled: e.p.Enabled}
+	e.p.Unlock()
+	// Update restarts the listener on the same address when the upstream
+	// differs, which closes the proxy's open connections.
+	return e.p.Update(&update)
+}
+
 func (e embeddedProxy) Close() error {
 	e.p.Stop()
 	return nil

@@ -48,6 +48,9 @@ type Proxy interface {
 	Enabled() (bool, error)
 	// SetEnabled(false) closes open connections and refuses new ones.
 	SetEnabled(on bool) error
+	// SetUpstream points the proxy at a new address, closing its open
+	// connections; it stays enabled or disabled as it was.
+	SetUpstream(addr string) error
 	Close() error
 }
 
@@ -91,6 +94,19 @@ func (l *Link) RemoveToxic(name string) error {
 	if err := l.proxy.RemoveToxic(name); err != nil {
 		return fmt.Errorf("remove toxic %s from %s: %w", name, l.Name(), err)
 	}
+	return nil
+}
+
+// SetUpstream points the link at To's new address, for a node that had to
+// move to new ports; the link keeps its listen address and its toxics, so
+// its dialler sees no change.
+func (l *Link) SetUpstream(addr string) error {
+	if err := l.proxy.SetUpstream(addr); err != nil {
+		return fmt.Errorf("repoint %s at %s: %w", l.Name(), addr, err)
+	}
+	l.mu.Lock()
+	l.Upstream = addr
+	l.mu.Unlock()
 	return nil
 }
 

@@ -182,6 +182,13 @@ func TestRemoteProxyFaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n)
 	require.NoError(t, get())
+
+	// Repointed at nothing, the proxy keeps its address and fails; back
+	// at the API, it carries data again.
+	require.NoError(t, l.SetUpstream("b:1"))
+	require.Error(t, get())
+	require.NoError(t, l.SetUpstream("toxiproxy:8474"))
+	require.NoError(t, get())
 }
 
 // TestSweepRemovesOnlyDeadRuns leaves a live run alone and removes a run

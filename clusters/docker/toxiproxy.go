@@ -283,6 +283,17 @@ func (r *remoteProxy) SetEnabled(on bool) error {
 	return p.Disable()
 }
 
+func (r *remoteProxy) SetUpstream(addr string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.proxy()
+	if err != nil {
+		return err
+	}
+	p.Upstream = addr
+	return p.Save()
+}
+
 // Close deletes the proxy, closing its connections. A proxy already gone
 // (its container removed) is not an error.
 func (r *remoteProxy) Close() error {

@@ -43,8 +43,8 @@ type Cluster struct {
 	closeErr  error
 }
 
-// launchAttempts bounds the launches tried when a node loses one of its
-// ports to another process between the reservation and its bind.
+// launchAttempts bounds the launches (and the restarts of one node) tried
+// when a node loses one of its ports to another process before its bind.
 const launchAttempts = 3
 
 // Launch starts the proxies, then the nodes, and waits until every node is
@@ -126,14 +126,12 @@ func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 			return c, fmt.Errorf("launch nats: %w", err)
 		}
 		n := &Node{
-			name:        name,
-			dir:         dir,
-			clientPort:  ports[3*i],
-			clusterPort: ports[3*i+1],
-			monitorPort: ports[3*i+2],
+			name:  name,
+			dir:   dir,
+			ports: nodePorts{client: ports[3*i], cluster: ports[3*i+1], monitor: ports[3*i+2]},
 		}
 		n.monitor = monitor{name: name, base: func() (string, error) { return n.MonitorURL(), nil }}
-		n.client, err = c.net.Add(clusters.ClientSide, name, hostPort(n.clientPort))
+		n.client, err = c.net.Add(clusters.ClientSide, name, hostPort(n.ports.client))
 		if err != nil {
 			return c, fmt.Errorf("launch nats: %w", err)
 		}
@@ -145,26 +143,22 @@ func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 			if from == to {
 				continue
 			}
-			l, err := c.net.Add(from.name, to.name, hostPort(to.clusterPort))
+			l, err := c.net.Add(from.name, to.name, hostPort(to.ports.cluster))
 			if err != nil {
 				return c, fmt.Errorf("launch nats: %w", err)
 			}
 			from.routes = append(from.routes, l.Listen)
+			to.inbound = append(to.inbound, l)
 		}
 	}
 	release()
 	for _, n := range c.nodes {
-		cfg := nodeConfig{
-			Name: n.name, ClusterName: "riptide", Host: Host,
-			ClientPort: n.clientPort, ClusterPort: n.clusterPort, MonitorPort: n.monitorPort,
-			StoreDir: n.DataDir(), Routes: n.routes, SyncInterval: syncInterval,
-		}
-		conf := filepath.Join(n.dir, "nats.conf")
-		if err := os.WriteFile(conf, []byte(cfg.render()), 0o644); err != nil {
-			return c, fmt.Errorf("launch nats: write %s: %w", conf, err)
+		n.syncInterval = syncInterval
+		if err := n.writeConfig(); err != nil {
+			return c, fmt.Errorf("launch nats: %w", err)
 		}
 		n.proc = process.New(process.Spec{
-			Name: n.name, Binary: opts.Binary, Args: []string{"-c", conf},
+			Name: n.name, Binary: opts.Binary, Args: []string{"-c", n.configPath()},
 			Dir: n.dir, LogPath: n.LogPath(), PIDPath: filepath.Join(n.dir, "pid"),
 		})
 		if err := n.proc.Start(); err != nil {
@@ -221,12 +215,42 @@ func (c *Cluster) WaitHealthy(ctx context.Context) error {
 // Node is one nats-server.
 type Node struct {
 	monitor
-	name                                 string
-	dir                                  string
-	clientPort, clusterPort, monitorPort int
-	client                               *clusters.Link
-	routes                               []string
-	proc                                 *process.Proc
+	name         string
+	dir          string
+	syncInterval string
+	client       *clusters.Link
+	routes       []string         // proxy addresses through which it dials its peers
+	inbound      []*clusters.Link // route links through which its peers dial it
+	proc         *process.Proc
+
+	// mu guards ports, which change when a restart finds one taken.
+	mu    sync.Mutex
+	ports nodePorts
+}
+
+// nodePorts are the ports a server listens on.
+type nodePorts struct{ client, cluster, monitor int }
+
+func (n *Node) currentPorts() nodePorts {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ports
+}
+
+func (n *Node) configPath() string { return filepath.Join(n.dir, "nats.conf") }
+
+// writeConfig writes the node's configuration for its current ports.
+func (n *Node) writeConfig() error {
+	p := n.currentPorts()
+	cfg := nodeConfig{
+		Name: n.name, ClusterName: "riptide", Host: Host,
+		ClientPort: p.client, ClusterPort: p.cluster, MonitorPort: p.monitor,
+		StoreDir: n.DataDir(), Routes: n.routes, SyncInterval: n.syncInterval,
+	}
+	if err := os.WriteFile(n.configPath(), []byte(cfg.render()), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", n.configPath(), err)
+	}
+	return nil
 }
 
 func (n *Node) Name() string { return n.name }
@@ -236,13 +260,13 @@ func (n *Node) ClientAddr() string { return n.client.Listen }
 
 // DirectClientAddr is the node's own client port, bypassing the proxy; only
 // tests use it, to look at the wiring.
-func (n *Node) DirectClientAddr() string { return hostPort(n.clientPort) }
+func (n *Node) DirectClientAddr() string { return hostPort(n.currentPorts().client) }
 
 // ClusterAddr is the node's own route port.
-func (n *Node) ClusterAddr() string { return hostPort(n.clusterPort) }
+func (n *Node) ClusterAddr() string { return hostPort(n.currentPorts().cluster) }
 
 // MonitorURL is the node's HTTP monitoring endpoint (loopback only).
-func (n *Node) MonitorURL() string { return "http://" + hostPort(n.monitorPort) }
+func (n *Node) MonitorURL() string { return "http://" + hostPort(n.currentPorts().monitor) }
 
 // DataDir is the JetStream store directory.
 func (n *Node) DataDir() string { return filepath.Join(n.dir, "data") }
@@ -278,9 +302,56 @@ func (n *Node) Resume(ctx context.Context) error { return n.proc.Resume() }
 // Paused reports whether the server is frozen.
 func (n *Node) Paused() bool { return n.proc.Paused() }
 
-// Start runs a stopped server again on the same ports and store, and waits
-// until it accepts connections.
+// Start runs a stopped server again on the same store, and waits until it
+// accepts connections. While it was down another process may have bound
+// one of its ports (the kernel hands out the same range for outgoing
+// connections): then it moves to new ports, repointing its proxies, whose
+// own addresses do not change, so clients and peers see the same node.
 func (n *Node) Start(ctx context.Context) error {
+	var err error
+	for attempt := 1; attempt <= launchAttempts; attempt++ {
+		if err = n.start(ctx); err == nil || !errors.Is(err, errPortTaken) {
+			return err
+		}
+		if merr := n.movePorts(); merr != nil {
+			return errors.Join(err, merr)
+		}
+	}
+	return err
+}
+
+// movePorts gives the stopped node fresh ports: its configuration and the
+// upstreams of its client and inbound route proxies follow.
+func (n *Node) movePorts() error {
+	ports, release, err := reserve(3)
+	if err != nil {
+		return fmt.Errorf("move %s to new ports: %w", n.name, err)
+	}
+	defer release()
+	n.mu.Lock()
+	n.ports = nodePorts{client: ports[0], cluster: ports[1], monitor: ports[2]}
+	n.mu.Unlock()
+	if err := n.writeConfig(); err != nil {
+		return fmt.Errorf("move %s to new ports: %w", n.name, err)
+	}
+	if err := n.client.SetUpstream(hostPort(ports[0])); err != nil {
+		return fmt.Errorf("move %s to new ports: %w", n.name, err)
+	}
+	for _, l := range n.inbound {
+		if err := l.SetUpstream(hostPort(ports[1])); err != nil {
+			return fmt.Errorf("move %s to new ports: %w", n.name, err)
+		}
+	}
+	if f, err := os.OpenFile(n.LogPath(), os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+		fmt.Fprintf(f, "--- riptide: a port was taken while the node was down; moving to ports %d (client), %d (cluster), %d (monitor)\n",
+			ports[0], ports[1], ports[2])
+		f.Close()
+	}
+	return nil
+}
+
+// start makes one attempt at Start.
+func (n *Node) start(ctx context.Context) error {
 	if n.proc.Running() {
 		return nil
 	}
@@ -296,7 +367,11 @@ func (n *Node) Start(ctx context.Context) error {
 			return nil
 		}
 		if !n.proc.Running() {
-			return fmt.Errorf("start %s: exited: %s", n.name, n.LogTail(5))
+			tail := n.LogTail(5)
+			if strings.Contains(tail, "address already in use") {
+				return fmt.Errorf("start %s: %w: %s", n.name, errPortTaken, tail)
+			}
+			return fmt.Errorf("start %s: exited: %s", n.name, tail)
 		}
 		select {
 		case <-sctx.Done():

@@ -202,3 +202,42 @@ func TestRealClusterLaunchSurvivesATakenPort(t *testing.T) {
 	require.Contains(t, string(log), "address already in use")
 	require.Contains(t, string(log), "launching again on new ports")
 }
+
+// TestRealClusterRestartMovesOffATakenPort kills a node and, while it is
+// down, binds its cluster port elsewhere, as an outgoing connection given
+// the same port by the kernel would: the restarted node cannot bind it,
+// moves to new ports, and its proxies follow, so the cluster heals and a
+// client dialling the node's unchanged proxy address reaches it.
+func TestRealClusterRestartMovesOffATakenPort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches a real cluster; skipped with -short")
+	}
+	c := launchForTest(t, 3)
+	n := c.NATSNodes()[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	clusterAddr, proxyAddr := n.ClusterAddr(), n.ClientAddr()
+	require.NoError(t, n.Kill(ctx))
+	thief, err := net.Listen("tcp", clusterAddr)
+	require.NoError(t, err, "take %s's cluster port", n.Name())
+	defer thief.Close()
+
+	require.NoError(t, n.Start(ctx))
+	require.NotEqual(t, clusterAddr, n.ClusterAddr(), "the node should have moved")
+	require.Equal(t, proxyAddr, n.ClientAddr(), "clients keep dialling the same proxy")
+	require.NoError(t, c.WaitHealthy(ctx))
+
+	// The client proxy leads to the moved node: its INFO names it.
+	conn, err := net.DialTimeout("tcp", proxyAddr, 5*time.Second)
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	info, err := bufio.NewReader(conn).ReadString('\n')
+	require.NoError(t, err)
+	require.Contains(t, info, `"server_name":"`+n.Name()+`"`)
+
+	log, err := os.ReadFile(n.LogPath())
+	require.NoError(t, err)
+	require.Contains(t, string(log), "address already in use")
+	require.Contains(t, string(log), "moving to ports")
+}
