@@ -200,23 +200,7 @@ func (s *linScan) value(st *lstream, v string) (int32, *lvalue, bool) {
 }
 
 func (s *linScan) valueKey(st *lstream, v string, k uint64, ok bool) (int32, *lvalue, bool) {
-	var (
-		id      int32
-		created bool
-		slot    *keySlot
-	)
-	if ok {
-		slot = s.keys.slot(k)
-	}
-	switch {
-	case slot != nil && slot.stream == 0:
-		id, created = st.vals.len(), true
-		*slot = keySlot{stream: st.id + 1, id: id}
-	case slot != nil && slot.stream == st.id+1:
-		id = slot.id
-	default:
-		id, created = st.ids.idKey(v, k, ok, st.vals.len())
-	}
+	id, created := s.keys.intern(&st.ids, st.id, v, k, ok, st.vals.len())
 	if created {
 		if !ok {
 			k = noKey
@@ -378,25 +362,11 @@ func (st *lstream) observe(s *linScan, o int64, id int32, v *lvalue, pos int32) 
 }
 
 func (s *linScan) name(st *lstream, id int32) string {
-	if n, ok := st.names[id]; ok {
-		return n
-	}
 	v := st.vals.at(id)
-	if v.invPos >= 0 {
-		return s.h[v.invPos].Value
-	}
-	if v.retPos >= 0 {
-		return s.h[v.retPos].Value
-	}
-	return fmt.Sprintf("value#%d", id)
+	return spell(s.h, st.names, id, v.invPos, v.retPos)
 }
 
-func (s *linScan) idx(pos int32) int64 {
-	if pos < 0 {
-		return -1
-	}
-	return s.h[pos].Index
-}
+func (s *linScan) idx(pos int32) int64 { return opIndex(s.h, pos) }
 
 // check returns the violations of st, in a deterministic order.
 func (s *linScan) check(st *lstream) violations {

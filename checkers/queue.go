@@ -173,23 +173,7 @@ func (q *queueScan) value(st *qstream, s string) (int32, *qvalue, bool) {
 }
 
 func (q *queueScan) valueKey(st *qstream, s string, k uint64, ok bool) (int32, *qvalue, bool) {
-	var (
-		id      int32
-		created bool
-		slot    *keySlot
-	)
-	if ok {
-		slot = q.keys.slot(k)
-	}
-	switch {
-	case slot != nil && slot.stream == 0:
-		id, created = st.vals.len(), true
-		*slot = keySlot{stream: st.id + 1, id: id}
-	case slot != nil && slot.stream == st.id+1:
-		id = slot.id
-	default:
-		id, created = st.ids.idKey(s, k, ok, st.vals.len())
-	}
+	id, created := q.keys.intern(&st.ids, st.id, s, k, ok, st.vals.len())
 	if created {
 		if !ok {
 			k = noKey
@@ -400,26 +384,12 @@ func (st *qstream) noteNode(id int32, o int64, nodeBit uint64) {
 
 // name spells value id of st.
 func (q *queueScan) name(st *qstream, id int32) string {
-	if s, ok := st.names[id]; ok {
-		return s
-	}
 	v := st.vals.at(id)
-	if v.invPos >= 0 {
-		return q.h[v.invPos].Value
-	}
-	if v.donePos >= 0 {
-		return q.h[v.donePos].Value
-	}
-	return fmt.Sprintf("value#%d", id)
+	return spell(q.h, st.names, id, v.invPos, v.donePos)
 }
 
 // idx is the op index of the op at position pos.
-func (q *queueScan) idx(pos int32) int64 {
-	if pos < 0 {
-		return -1
-	}
-	return q.h[pos].Index
-}
+func (q *queueScan) idx(pos int32) int64 { return opIndex(q.h, pos) }
 
 // ops lists the op indices of the given positions, skipping missing ones.
 func (q *queueScan) ops(pos ...int32) []int64 {

@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -153,6 +154,25 @@ func (t *keyTable) slot(k uint64) *keySlot {
 		chunks[c] = make([]keySlot, chunkSize)
 	}
 	return &chunks[c][n&chunkMask]
+}
+
+// intern finds the id of value s (with key k when ok) in the stream with
+// id stream: through the dense table when it can, else through the
+// stream's own index. A value not seen before gets next, and created says
+// so: the caller then adds its record.
+func (t *keyTable) intern(ids *valueIndex, stream int32, s string, k uint64, ok bool, next int32) (id int32, created bool) {
+	var slot *keySlot
+	if ok {
+		slot = t.slot(k)
+	}
+	switch {
+	case slot != nil && slot.stream == 0:
+		*slot = keySlot{stream: stream + 1, id: next}
+		return next, true
+	case slot != nil && slot.stream == stream+1:
+		return slot.id, false
+	}
+	return ids.idKey(s, k, ok, next)
 }
 
 // obsRef is the first value seen at an offset.
@@ -397,3 +417,25 @@ const infinity = math.MaxInt64
 
 // noOffset is history.NoOffset under a shorter name.
 const noOffset = history.NoOffset
+
+// spell is the text of value id: from names (values only read), else from
+// the first op at the given positions (-1 for none) that carries it.
+func spell(h []history.Op, names map[int32]string, id int32, pos ...int32) string {
+	if s, ok := names[id]; ok {
+		return s
+	}
+	for _, p := range pos {
+		if p >= 0 {
+			return h[p].Value
+		}
+	}
+	return fmt.Sprintf("value#%d", id)
+}
+
+// opIndex is the index of the op at position pos of h, -1 for none.
+func opIndex(h []history.Op, pos int32) int64 {
+	if pos < 0 {
+		return -1
+	}
+	return h[pos].Index
+}
