@@ -74,6 +74,17 @@ func Launch(ctx context.Context, opts Options) (*Cluster, error) {
 // reserved port.
 var errPortTaken = errors.New("a reserved port was taken by another process")
 
+// portTaken reports whether a node's last words say it could not bind.
+func portTaken(text string) bool { return strings.Contains(text, "address already in use") }
+
+// noteInLog appends riptide's remark to a node's log, between its own lines.
+func noteInLog(path, remark string) {
+	if f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+		fmt.Fprintln(f, "--- riptide: "+remark)
+		f.Close()
+	}
+}
+
 // resetNodeDirs empties the node directories of a failed launch, keeping
 // the logs, so that the next attempt starts from empty stores.
 func resetNodeDirs(opts Options) error {
@@ -82,10 +93,7 @@ func resetNodeDirs(opts Options) error {
 		if err := os.RemoveAll(filepath.Join(dir, "data")); err != nil {
 			return fmt.Errorf("launch nats: reset %s: %w", dir, err)
 		}
-		if f, err := os.OpenFile(filepath.Join(dir, "node.log"), os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
-			fmt.Fprintln(f, "--- riptide: a port was taken before the node bound it; launching again on new ports")
-			f.Close()
-		}
+		noteInLog(filepath.Join(dir, "node.log"), "a port was taken before the node bound it; launching again on new ports")
 	}
 	return nil
 }
@@ -168,7 +176,7 @@ func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 	rctx, cancel := context.WithTimeout(ctx, opts.Ready)
 	defer cancel()
 	if err := c.WaitHealthy(rctx); err != nil {
-		if strings.Contains(err.Error(), "address already in use") {
+		if portTaken(err.Error()) {
 			err = fmt.Errorf("%w: %w", errPortTaken, err)
 		}
 		return c, fmt.Errorf("launch nats: %w", err)
@@ -308,16 +316,15 @@ func (n *Node) Paused() bool { return n.proc.Paused() }
 // connections): then it moves to new ports, repointing its proxies, whose
 // own addresses do not change, so clients and peers see the same node.
 func (n *Node) Start(ctx context.Context) error {
-	var err error
-	for attempt := 1; attempt <= launchAttempts; attempt++ {
-		if err = n.start(ctx); err == nil || !errors.Is(err, errPortTaken) {
+	for attempt := 1; ; attempt++ {
+		err := n.start(ctx)
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == launchAttempts {
 			return err
 		}
 		if merr := n.movePorts(); merr != nil {
 			return errors.Join(err, merr)
 		}
 	}
-	return err
 }
 
 // movePorts gives the stopped node fresh ports: its configuration and the
@@ -342,11 +349,8 @@ func (n *Node) movePorts() error {
 			return fmt.Errorf("move %s to new ports: %w", n.name, err)
 		}
 	}
-	if f, err := os.OpenFile(n.LogPath(), os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
-		fmt.Fprintf(f, "--- riptide: a port was taken while the node was down; moving to ports %d (client), %d (cluster), %d (monitor)\n",
-			ports[0], ports[1], ports[2])
-		f.Close()
-	}
+	noteInLog(n.LogPath(), fmt.Sprintf("a port was taken while the node was down; moving to ports %d (client), %d (cluster), %d (monitor)",
+		ports[0], ports[1], ports[2]))
 	return nil
 }
 
@@ -368,7 +372,7 @@ func (n *Node) start(ctx context.Context) error {
 		}
 		if !n.proc.Running() {
 			tail := n.LogTail(5)
-			if strings.Contains(tail, "address already in use") {
+			if portTaken(tail) {
 				return fmt.Errorf("start %s: %w: %s", n.name, errPortTaken, tail)
 			}
 			return fmt.Errorf("start %s: exited: %s", n.name, tail)
