@@ -67,7 +67,7 @@ func witnessViolations(t *testing.T, h []history.Op, m LogModel) []violation {
 	s := newLinScan(h, m)
 	require.NoError(t, s.scan(t.Context()))
 	var out []violation
-	for _, st := range s.sorted() {
+	for _, st := range s.streams.sorted() {
 		out = append(out, s.check(st).list...)
 	}
 	return out

@@ -124,11 +124,9 @@ type violation struct {
 type linScan struct {
 	h       []history.Op
 	model   LogModel
-	streams map[string]*lstream
-	list    []*lstream
+	streams streamSet[lstream]
 	procs   procTable
 	keys    keyTable
-	recent  [256]*lstream // by nameSlot, as in queueScan
 }
 
 func (c Linearizable) Check(ctx context.Context, h []history.Op) Result {
@@ -143,7 +141,7 @@ func (c Linearizable) Check(ctx context.Context, h []history.Op) Result {
 		return res
 	}
 	var bad int64
-	for _, st := range s.sorted() {
+	for _, st := range s.streams.sorted() {
 		vs := s.check(st)
 		if vs.n > 0 {
 			bad++
@@ -165,34 +163,17 @@ func (c Linearizable) Check(ctx context.Context, h []history.Op) Result {
 		// The violations beyond the examples kept are counted only.
 		res.addCount(Nonlinearizable, vs.n-len(vs.list))
 	}
-	res.Stats = map[string]int64{"streams": int64(len(s.list)), "nonlinearizable-streams": bad}
+	res.Stats = map[string]int64{"streams": int64(len(s.streams.list)), "nonlinearizable-streams": bad}
 	return res
 }
 
 func newLinScan(h []history.Op, model LogModel) *linScan {
-	return &linScan{h: h, model: model, streams: map[string]*lstream{}}
+	return &linScan{h: h, model: model}
 }
 
-func (s *linScan) sorted() []*lstream {
-	out := slices.Clone(s.list)
-	slices.SortFunc(out, func(a, b *lstream) int { return cmp.Compare(a.name, b.name) })
-	return out
-}
+func (s *linScan) stream(name string) *lstream { return s.streams.get(name, newLStream) }
 
-func (s *linScan) stream(name string) *lstream {
-	slot := nameSlot(name)
-	if st := s.recent[slot]; st != nil && st.name == name {
-		return st
-	}
-	st := s.streams[name]
-	if st == nil {
-		st = &lstream{name: name, id: int32(len(s.list))}
-		s.streams[name] = st
-		s.list = append(s.list, st)
-	}
-	s.recent[slot] = st
-	return st
-}
+func newLStream(name string, id int32) *lstream { return &lstream{name: name, id: id} }
 
 func (s *linScan) value(st *lstream, v string) (int32, *lvalue, bool) {
 	k, ok := valueKey(v)
@@ -246,11 +227,11 @@ func (s *linScan) scan(ctx context.Context) error {
 }
 
 func (s *linScan) send(op *history.Op, pos int32) {
-	open := s.procs.get(op.Process)
 	if op.Type == history.Invoke {
 		st := s.stream(op.Stream)
 		id, v, _ := s.value(st, op.Value)
-		*open = openOp{pos: pos + 1, stream: st.id, val: -1}
+		open := s.procs.invoke(op.Process, pos)
+		open.stream = st.id
 		if v.state == notSent && v.invPos < 0 {
 			v.invT, v.invPos, v.state = int64(op.Time), pos, sendPending
 			open.val = id
@@ -262,14 +243,14 @@ func (s *linScan) send(op *history.Op, pos int32) {
 		id int32
 		v  *lvalue
 	)
-	if open.pos != 0 {
-		if open.val < 0 {
-			*open = openOp{}
-			return
-		}
-		st, id = s.list[open.stream], open.val
+	switch open := s.procs.complete(op.Process); {
+	case open.pos != 0 && open.val < 0:
+		return // a second send of one value: ignored
+	case open.pos != 0:
+		st, id = s.streams.list[open.stream], open.val
 		v = st.vals.at(id)
-	} else {
+	default:
+		// No invoke (a history cut at the start): at face value.
 		st = s.stream(op.Stream)
 		id, v, _ = s.value(st, op.Value)
 		if v.state != notSent {
@@ -277,7 +258,6 @@ func (s *linScan) send(op *history.Op, pos int32) {
 		}
 		v.invT = int64(op.Time)
 	}
-	*open = openOp{}
 	v.retPos = pos
 	switch {
 	case op.Type == history.OK && op.Offset != noOffset:
@@ -293,12 +273,11 @@ func (s *linScan) send(op *history.Op, pos int32) {
 }
 
 func (s *linScan) read(op *history.Op, pos int32) {
-	open := s.procs.get(op.Process)
 	if op.Type == history.Invoke {
-		*open = openOp{pos: pos + 1}
+		s.procs.invoke(op.Process, pos)
 		return
 	}
-	*open = openOp{}
+	s.procs.complete(op.Process)
 	if op.Type != history.OK || len(op.Reads) == 0 {
 		return
 	}

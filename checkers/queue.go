@@ -1,11 +1,9 @@
 package checkers
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/riptidechaos/riptide/history"
 )
@@ -93,8 +91,7 @@ type nodeDrain struct {
 // queueScan is one run of the queue checker.
 type queueScan struct {
 	h       []history.Op
-	streams map[string]*qstream
-	list    []*qstream
+	streams streamSet[qstream]
 	procs   procTable
 	// drainers are the processes that performed a drain op: their polls
 	// are the drain's ordered reads. A drain op comes after its polls, so
@@ -105,8 +102,6 @@ type queueScan struct {
 	readers  map[readerKey]*reader
 	nodes    nodeIDs
 	keys     keyTable
-	// recent caches streams by nameSlot: most lookups never hash a name.
-	recent [256]*qstream
 }
 
 func (Queue) Check(ctx context.Context, h []history.Op) Result {
@@ -115,7 +110,7 @@ func (Queue) Check(ctx context.Context, h []history.Op) Result {
 		res.Error = fmt.Sprintf("history of %d ops is too large for the queue checker (at most %d)", len(h), math.MaxInt32-1)
 		return res
 	}
-	q := &queueScan{h: h, streams: map[string]*qstream{}, readers: map[readerKey]*reader{},
+	q := &queueScan{h: h, readers: map[readerKey]*reader{},
 		drainers: map[int]bool{}}
 	if err := q.scan(ctx); err != nil {
 		res.Error = fmt.Sprintf("queue checker stopped: %v", err)
@@ -125,20 +120,9 @@ func (Queue) Check(ctx context.Context, h []history.Op) Result {
 	return res
 }
 
-func (q *queueScan) stream(name string) *qstream {
-	slot := nameSlot(name)
-	if st := q.recent[slot]; st != nil && st.name == name {
-		return st
-	}
-	st := q.streams[name]
-	if st == nil {
-		st = &qstream{name: name, id: int32(len(q.list))}
-		q.streams[name] = st
-		q.list = append(q.list, st)
-	}
-	q.recent[slot] = st
-	return st
-}
+func (q *queueScan) stream(name string) *qstream { return q.streams.get(name, newQStream) }
+
+func newQStream(name string, id int32) *qstream { return &qstream{name: name, id: id} }
 
 func (q *queueScan) scan(ctx context.Context) error {
 	h := q.h
@@ -207,11 +191,11 @@ func (q *queueScan) readValue(st *qstream, rd history.Read) (int32, *qvalue, boo
 }
 
 func (q *queueScan) send(op *history.Op, pos int32) {
-	open := q.procs.get(op.Process)
 	if op.Type == history.Invoke {
 		st := q.stream(op.Stream)
 		id, v, _ := q.value(st, op.Value)
-		*open = openOp{pos: pos + 1, stream: st.id, val: -1}
+		open := q.procs.invoke(op.Process, pos)
+		open.stream = st.id
 		if v.state == notSent && v.invPos < 0 {
 			v.invPos, v.invT, v.proc, v.state = pos, int64(op.Time), int32(op.Process), sendPending
 			open.val = id
@@ -223,14 +207,13 @@ func (q *queueScan) send(op *history.Op, pos int32) {
 		id int32
 		v  *qvalue
 	)
-	if open.pos != 0 {
-		if open.val < 0 {
-			*open = openOp{} // a second send of one value: ignored
-			return
-		}
-		st, id = q.list[open.stream], open.val
+	switch open := q.procs.complete(op.Process); {
+	case open.pos != 0 && open.val < 0:
+		return // a second send of one value: ignored
+	case open.pos != 0:
+		st, id = q.streams.list[open.stream], open.val
 		v = st.vals.at(id)
-	} else {
+	default:
 		// A completion without its invoke (a history cut at the start):
 		// take it at face value.
 		st = q.stream(op.Stream)
@@ -240,7 +223,6 @@ func (q *queueScan) send(op *history.Op, pos int32) {
 		}
 		v.invT, v.proc = int64(op.Time), int32(op.Process)
 	}
-	*open = openOp{}
 	v.donePos, v.doneT = pos, int64(op.Time)
 	if op.Node != "" {
 		v.node = int16(q.nodes.id(op.Node))
@@ -258,12 +240,11 @@ func (q *queueScan) send(op *history.Op, pos int32) {
 }
 
 func (q *queueScan) poll(op *history.Op, pos int32) {
-	open := q.procs.get(op.Process)
 	if op.Type == history.Invoke {
-		*open = openOp{pos: pos + 1}
+		q.procs.invoke(op.Process, pos)
 		return
 	}
-	*open = openOp{}
+	q.procs.complete(op.Process)
 	if op.Type == history.Info {
 		if st := q.stream(op.Stream); st.firstInfo == 0 {
 			st.firstInfo = pos + 1
@@ -311,12 +292,11 @@ func (q *queueScan) poll(op *history.Op, pos int32) {
 }
 
 func (q *queueScan) drainOp(op *history.Op, pos int32) {
-	open := q.procs.get(op.Process)
 	if op.Type == history.Invoke {
-		*open = openOp{pos: pos + 1}
+		q.procs.invoke(op.Process, pos)
 		return
 	}
-	*open = openOp{}
+	q.procs.complete(op.Process)
 	st := q.stream(op.Stream)
 	if op.F == DrainNode {
 		if op.Type == history.OK && op.Node != "" {
@@ -426,8 +406,7 @@ func (q *queueScan) example(st *qstream, id int32) Example {
 }
 
 func (q *queueScan) report(res *Result) {
-	order := slices.Clone(q.list)
-	slices.SortFunc(order, func(a, b *qstream) int { return cmp.Compare(a.name, b.name) })
+	order := q.streams.sorted()
 	var c counts
 	for _, st := range order {
 		q.reportValues(res, st, &c)
@@ -438,7 +417,7 @@ func (q *queueScan) report(res *Result) {
 		c.readers += int64(len(st.readers))
 	}
 	res.Stats = map[string]int64{
-		"streams":         int64(len(q.list)),
+		"streams":         int64(len(q.streams.list)),
 		"sends":           c.sends,
 		"acked":           c.acked,
 		"failed":          c.failed,

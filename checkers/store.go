@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/riptidechaos/riptide/history"
 )
@@ -338,6 +339,55 @@ func (t *offsetTable) walk(lo, hi int64, up bool, f func(o int64, r *obsRef) boo
 	}
 }
 
+// streamSet holds a scan's per-stream indexes (S), found by name, in order
+// of first appearance. Consecutive ops mostly name the same few streams, so
+// a small direct-mapped cache answers most lookups without hashing a name.
+type streamSet[S any] struct {
+	byName map[string]*S
+	list   []*S
+	names  []string // names[i] is the name of list[i]
+	recent [256]struct {
+		name string
+		st   *S
+	}
+}
+
+// get returns the index of the named stream, making it with create (given
+// the name and the stream's id, its position in list) when it is new.
+func (s *streamSet[S]) get(name string, create func(name string, id int32) *S) *S {
+	slot := &s.recent[nameSlot(name)]
+	if slot.st != nil && slot.name == name {
+		return slot.st
+	}
+	st := s.byName[name]
+	if st == nil {
+		if s.byName == nil {
+			s.byName = map[string]*S{}
+		}
+		st = create(name, int32(len(s.list)))
+		s.byName[name] = st
+		s.list = append(s.list, st)
+		s.names = append(s.names, name)
+	}
+	slot.name, slot.st = name, st
+	return st
+}
+
+// sorted lists the streams in order of name, for reports that must not
+// depend on the order of the history.
+func (s *streamSet[S]) sorted() []*S {
+	idx := make([]int, len(s.list))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(s.names[a], s.names[b]) })
+	out := make([]*S, len(idx))
+	for i, j := range idx {
+		out[i] = s.list[j]
+	}
+	return out
+}
+
 // nameSlot places a stream name in a small direct-mapped cache. Names of
 // one run differ mostly in their length and last characters
 // ("stream-7", "stream-12"), which is all it looks at.
@@ -392,6 +442,24 @@ type openOp struct {
 }
 
 const maxDenseProcess = 1 << 20
+
+// invoke notes that process invoked the op at pos, forgetting any op it had
+// left open, and returns the record so that a send can note its value (val
+// stays -1 for an op that names none).
+func (p *procTable) invoke(process int, pos int32) *openOp {
+	o := p.get(process)
+	*o = openOp{pos: pos + 1, val: -1}
+	return o
+}
+
+// complete closes process's open op and returns it; its pos is 0 when no
+// invoke was open (a history cut at the start).
+func (p *procTable) complete(process int) openOp {
+	o := p.get(process)
+	done := *o
+	*o = openOp{}
+	return done
+}
 
 func (p *procTable) get(process int) *openOp {
 	if process >= 0 && process < maxDenseProcess {

@@ -25,7 +25,7 @@ func VisualizeStream(ctx context.Context, h []history.Op, stream string, m LogMo
 	if err := s.scan(ctx); err != nil {
 		return fmt.Errorf("visualize stream %s: %w", stream, err)
 	}
-	st := s.streams[stream]
+	st := s.streams.byName[stream]
 	if st == nil {
 		return fmt.Errorf("visualize stream %s: no such stream in the history", stream)
 	}
