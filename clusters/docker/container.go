@@ -48,6 +48,12 @@ type ContainerSpec struct {
 	Publish []string
 	// LogPath is where the container's output is copied on removal.
 	LogPath string
+	// Pod, when set, is a container of the run whose network namespace
+	// this one joins instead of the run network, as the containers of a
+	// Kubernetes pod share one: they reach each other on 127.0.0.1, and
+	// the host reaches this one only through ports Pod publishes. Pod
+	// must exist when this one is created and run when it starts.
+	Pod *Container
 }
 
 // Mount is a bind mount of a host path.
@@ -97,14 +103,21 @@ func (r *Run) Create(ctx context.Context, spec ContainerSpec) (*Container, error
 		}
 		bindings[port] = []network.PortBinding{{HostIP: netip.MustParseAddr(Host)}}
 	}
+	networks, aliases := []string{r.Network()}, map[string][]string{r.Network(): {spec.Name}}
+	if spec.Pod != nil {
+		if len(spec.Publish) > 0 {
+			return nil, fmt.Errorf("create container %s: a pod member cannot publish ports; its pod %s does", name, spec.Pod.name)
+		}
+		networks, aliases = nil, nil
+	}
 	req := testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
 			Image:          spec.Image,
 			Name:           name,
 			Cmd:            spec.Cmd,
 			Labels:         labels,
-			Networks:       []string{r.Network()},
-			NetworkAliases: map[string][]string{r.Network(): {spec.Name}},
+			Networks:       networks,
+			NetworkAliases: aliases,
 			// Listing the ports stops testcontainers-go from publishing
 			// every port the image exposes, on every interface.
 			ExposedPorts: spec.Publish,
@@ -113,6 +126,9 @@ func (r *Run) Create(ctx context.Context, spec ContainerSpec) (*Container, error
 			},
 			HostConfigModifier: func(hc *container.HostConfig) {
 				hc.PortBindings = bindings
+				if spec.Pod != nil {
+					hc.NetworkMode = container.NetworkMode("container:" + spec.Pod.id)
+				}
 				for _, m := range spec.Mounts {
 					hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind,
 						Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})

@@ -49,17 +49,26 @@ func (s ProxySpec) NetworkAddr() string {
 	return net.JoinHostPort(ToxiproxyAlias, strconv.Itoa(s.Port))
 }
 
+// PodAddr is where the proxy listens as seen from a container in the
+// Toxiproxy container's network namespace (ContainerSpec.Pod).
+func (s ProxySpec) PodAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
+}
+
 // Toxiproxy is the run's Toxiproxy container.
 type Toxiproxy struct {
 	c     *Container
 	specs []ProxySpec
 	api   *toxiclient.Client
+	// pod is set when other containers join its network namespace: they
+	// dial the unpublished proxies on 127.0.0.1.
+	pod bool
 }
 
 // StartToxiproxy creates and starts the Toxiproxy container and waits until
 // it serves; see CreateToxiproxy and Toxiproxy.Ready.
 func (r *Run) StartToxiproxy(ctx context.Context, image string, specs []ProxySpec, dir string) (*Toxiproxy, []*clusters.Link, error) {
-	t, err := r.CreateToxiproxy(ctx, image, specs, dir)
+	t, err := r.CreateToxiproxy(ctx, image, specs, dir, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -79,7 +88,12 @@ const toxiproxyConfig = "/etc/riptide/toxiproxy.json"
 // boot, before its API listens: they exist as soon as it runs, so that
 // nodes started at the same time find them. Its output goes to
 // dir/toxiproxy.log on removal.
-func (r *Run) CreateToxiproxy(ctx context.Context, image string, specs []ProxySpec, dir string) (*Toxiproxy, error) {
+//
+// pod, when not nil, makes the container a pod for others to join
+// (ContainerSpec.Pod): it publishes the pod's ports as well (the members'
+// own, such as their monitoring endpoints), and the members dial the
+// unpublished proxies on 127.0.0.1.
+func (r *Run) CreateToxiproxy(ctx context.Context, image string, specs []ProxySpec, dir string, pod []int) (*Toxiproxy, error) {
 	config := make([]toxiclient.Proxy, len(specs))
 	for i, s := range specs {
 		config[i] = toxiclient.Proxy{Name: proxyName(s.From, s.To),
@@ -102,6 +116,9 @@ func (r *Run) CreateToxiproxy(ctx context.Context, image string, specs []ProxySp
 			publish = append(publish, fmt.Sprintf("%d/tcp", s.Port))
 		}
 	}
+	for _, port := range pod {
+		publish = append(publish, fmt.Sprintf("%d/tcp", port))
+	}
 	c, err := r.Create(ctx, ContainerSpec{
 		Name: ToxiproxyAlias, Image: image,
 		// The API listens on every interface of the container's own
@@ -113,7 +130,7 @@ func (r *Run) CreateToxiproxy(ctx context.Context, image string, specs []ProxySp
 	if err != nil {
 		return nil, fmt.Errorf("create toxiproxy: %w", err)
 	}
-	return &Toxiproxy{c: c, specs: append([]ProxySpec(nil), specs...)}, nil
+	return &Toxiproxy{c: c, specs: append([]ProxySpec(nil), specs...), pod: pod != nil}, nil
 }
 
 // Ready waits until the started container's API answers with every proxy,
@@ -140,6 +157,9 @@ func (t *Toxiproxy) Ready(ctx context.Context) ([]*clusters.Link, error) {
 			return nil, fmt.Errorf("toxiproxy: proxy %s was not created from its config: %s", name, t.c.LogTail(3))
 		}
 		listen := s.NetworkAddr()
+		if t.pod {
+			listen = s.PodAddr()
+		}
 		if s.Publish {
 			if listen, err = t.c.HostAddr(fmt.Sprintf("%d/tcp", s.Port)); err != nil {
 				return nil, fmt.Errorf("toxiproxy: %w", err)
@@ -152,6 +172,12 @@ func (t *Toxiproxy) Ready(ctx context.Context) ([]*clusters.Link, error) {
 
 // Container is the Toxiproxy container.
 func (t *Toxiproxy) Container() *Container { return t.c }
+
+// HostAddr is where the container publishes its port (a proxy's or a pod
+// member's) on Host.
+func (t *Toxiproxy) HostAddr(port int) (string, error) {
+	return t.c.HostAddr(fmt.Sprintf("%d/tcp", port))
+}
 
 // waitAPI waits until the API answers.
 func (t *Toxiproxy) waitAPI(ctx context.Context) error {

@@ -17,6 +17,8 @@ type nodeConfig struct {
 	Name        string
 	ClusterName string
 	Host        string // interface the node listens on
+	// MonitorHost is the interface of the monitoring endpoint ("" is Host).
+	MonitorHost string
 	ClientPort  int
 	ClusterPort int
 	MonitorPort int
@@ -33,7 +35,11 @@ func (c nodeConfig) render() string {
 	fmt.Fprintf(&b, "# written by riptide\n")
 	fmt.Fprintf(&b, "server_name: %q\n", c.Name)
 	fmt.Fprintf(&b, "listen: %q\n", fmt.Sprintf("%s:%d", c.Host, c.ClientPort))
-	fmt.Fprintf(&b, "http: %q\n", fmt.Sprintf("%s:%d", c.Host, c.MonitorPort))
+	monitorHost := c.MonitorHost
+	if monitorHost == "" {
+		monitorHost = c.Host
+	}
+	fmt.Fprintf(&b, "http: %q\n", fmt.Sprintf("%s:%d", monitorHost, c.MonitorPort))
 	fmt.Fprintf(&b, "logtime: true\n")
 	fmt.Fprintf(&b, "jetstream {\n  store_dir: %q\n", c.StoreDir)
 	if c.SyncInterval != "" {

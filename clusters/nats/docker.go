@@ -42,22 +42,23 @@ const (
 	DefaultToxiproxyImage = "ghcr.io/shopify/toxiproxy:2.12.0"
 )
 
-// Ports inside the containers. Each container has its own network
-// namespace, so every node uses the same ones.
+// Ports inside the pod: the nodes share the Toxiproxy container's network
+// namespace, so node i (from 0) listens on base+i.
 const (
 	dockerClientPort  = 4222
 	dockerClusterPort = 6222
 	dockerMonitorPort = 8222
 	// Toxiproxy listens on clientProxyBase+i for node i's clients and on
-	// routeProxyBase+10*i+j for node i dialling node j.
+	// routeProxyBase+10*i+j for node i dialling node j (from 1).
 	clientProxyBase = 10000
 	routeProxyBase  = 20000
 	// nodeMount is where a node's directory appears in its container.
 	nodeMount = "/riptide"
 )
 
-// DockerCluster is a NATS cluster of containers on a private network, every
-// client and route connection going through a Toxiproxy container.
+// DockerCluster is a NATS cluster of containers in one pod: a Toxiproxy
+// container on a private network, whose network namespace every node's
+// container joins; every client and route connection goes through it.
 type DockerCluster struct {
 	eng   *docker.Engine
 	run   *docker.Run
@@ -134,32 +135,38 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 		names[i] = fmt.Sprintf("n%d", i+1)
 	}
 	// Client proxies are published on the host; route proxies serve only
-	// the run network: node i dials node j through its own proxy i->j.
+	// the pod: node i dials node j through its own proxy i->j on 127.0.0.1.
+	local := func(base, i int) string { return fmt.Sprintf("127.0.0.1:%d", base+i) }
 	var specs []docker.ProxySpec
 	for i, name := range names {
 		specs = append(specs, docker.ProxySpec{From: clusters.ClientSide, To: name, Port: clientProxyBase + i + 1,
-			Upstream: fmt.Sprintf("%s:%d", name, dockerClientPort), Publish: true})
+			Upstream: local(dockerClientPort, i), Publish: true})
 	}
 	for i, from := range names {
 		for j, to := range names {
 			if i != j {
 				specs = append(specs, docker.ProxySpec{From: from, To: to, Port: routeProxyBase + 10*(i+1) + j + 1,
-					Upstream: fmt.Sprintf("%s:%d", to, dockerClusterPort)})
+					Upstream: local(dockerClusterPort, j)})
 			}
 		}
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
-	for _, name := range names {
-		n := &DockerNode{name: name, dir: filepath.Join(opts.Dir, name)}
+	var monitors []int
+	for i, name := range names {
+		n := &DockerNode{name: name, dir: filepath.Join(opts.Dir, name), monitorPort: dockerMonitorPort + i}
 		n.monitor = monitor{name: name, base: n.MonitorURL}
-		cfg := nodeConfig{Name: name, ClusterName: "riptide", Host: "0.0.0.0",
-			ClientPort: dockerClientPort, ClusterPort: dockerClusterPort, MonitorPort: dockerMonitorPort,
+		monitors = append(monitors, n.monitorPort)
+		// Client and route ports are reached only through Toxiproxy, on
+		// the pod's loopback; the monitoring endpoint is published by the
+		// Toxiproxy container, for the health checks.
+		cfg := nodeConfig{Name: name, ClusterName: "riptide", Host: "127.0.0.1", MonitorHost: "0.0.0.0",
+			ClientPort: dockerClientPort + i, ClusterPort: dockerClusterPort + i, MonitorPort: n.monitorPort,
 			StoreDir: nodeMount + "/data", SyncInterval: syncInterval}
 		for _, s := range specs {
 			if s.From == name {
-				cfg.Routes = append(cfg.Routes, s.NetworkAddr())
+				cfg.Routes = append(cfg.Routes, s.PodAddr())
 			}
 		}
 		if err := os.MkdirAll(n.DataDir(), 0o755); err != nil {
@@ -171,16 +178,28 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 		c.nodes = append(c.nodes, n)
 	}
 
-	// Starting a container costs the engine up to a second here, so the
-	// containers are created in parallel. Toxiproxy starts first: it reads
-	// its proxies from a file at boot, so that a node's first route dial
-	// finds its proxy; then the nodes start together, close enough to
-	// route at their first try. A failed route waits 1 s before the next,
-	// and a late route can cost a Raft election (seconds).
+	// Starting a container costs this engine a third of a second or more,
+	// most of it spent on the container's own network namespace
+	// (docs/docker.md, "Launch time"): the nodes join Toxiproxy's instead,
+	// as the containers of a Kubernetes pod do. Toxiproxy reads its
+	// proxies from a file at boot, so that a node's first route dial finds
+	// its proxy; it starts while the nodes' containers are being created,
+	// and then the nodes start together, close enough to route at their
+	// first try (a failed route waits 1 s before the next, and a late
+	// route can cost a Raft election).
+	c.toxi, err = c.run.CreateToxiproxy(ctx, opts.ToxiproxyImage, specs, opts.Dir, monitors)
+	if err != nil {
+		return c, fmt.Errorf("launch nats on docker: %w", err)
+	}
+	for _, n := range c.nodes {
+		n.pod = c.toxi
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.nodes)+1)
 	wg.Go(func() {
-		c.toxi, errs[0] = c.run.CreateToxiproxy(ctx, opts.ToxiproxyImage, specs, opts.Dir)
+		if err := c.toxi.Container().Start(ctx); err != nil {
+			errs[0] = fmt.Errorf("start toxiproxy: %w", err)
+		}
 	})
 	for i, n := range c.nodes {
 		wg.Go(func() {
@@ -191,7 +210,7 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 				// that the harness can read, damage and delete it.
 				User:    fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 				Mounts:  []docker.Mount{{Source: n.dir, Target: nodeMount}},
-				Publish: []string{fmt.Sprintf("%d/tcp", dockerMonitorPort)},
+				Pod:     c.toxi.Container(),
 				LogPath: n.LogPath(),
 			})
 		})
@@ -200,10 +219,8 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
-	if err := c.toxi.Container().Start(ctx); err != nil {
-		return c, fmt.Errorf("launch nats on docker: start toxiproxy: %w", err)
-	}
 	for i, n := range c.nodes {
+		errs[i] = nil
 		wg.Go(func() { errs[i] = n.c.Start(ctx) })
 	}
 	wg.Wait()
@@ -270,10 +287,12 @@ func (c *DockerCluster) WaitHealthy(ctx context.Context) error {
 // DockerNode is one nats-server container.
 type DockerNode struct {
 	monitor
-	name   string
-	dir    string
-	client *clusters.Link
-	c      *docker.Container
+	name        string
+	dir         string
+	client      *clusters.Link
+	c           *docker.Container
+	pod         *docker.Toxiproxy // whose network namespace the node shares
+	monitorPort int
 }
 
 func (n *DockerNode) Name() string { return n.name }
@@ -343,14 +362,18 @@ func (n *DockerNode) Start(ctx context.Context) error {
 }
 
 // MonitorURL is the node's HTTP monitoring endpoint, published on
-// 127.0.0.1 at a port that changes each time the container starts.
+// 127.0.0.1 by the Toxiproxy container, whose network the node shares: it
+// stays where it is when the node restarts.
 func (n *DockerNode) MonitorURL() (string, error) {
-	addr, err := n.c.HostAddr(fmt.Sprintf("%d/tcp", dockerMonitorPort))
+	addr, err := n.pod.HostAddr(n.monitorPort)
 	if err != nil {
 		return "", err
 	}
 	return "http://" + addr, nil
 }
+
+// MonitorPort is the port of the node's monitoring endpoint inside the pod.
+func (n *DockerNode) MonitorPort() int { return n.monitorPort }
 
 // LogTail returns the last lines of the node's output, for error messages.
 func (n *DockerNode) LogTail(lines int) string { return n.c.LogTail(lines) }

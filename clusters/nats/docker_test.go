@@ -52,11 +52,12 @@ func (w testWriter) Write(b []byte) (int, error) {
 }
 
 // TestDockerClusterRoutesOnlyThroughToxiproxy proves the wiring on the
-// docker platform: once the cluster is healthy, every route of every node,
-// as the node itself reports it, has the Toxiproxy container at its far
-// end; and every TCP connection in each node's network namespace (read from
-// /proc on the engine's host) goes to the Toxiproxy container, never to
-// another node.
+// docker platform: once the cluster is healthy, every node is routed to
+// both peers, and every TCP connection a node's server holds (its sockets,
+// found through /proc/PID/fd on the engine's host, in the pod's connection
+// table) ends in a socket of the Toxiproxy server, never in another node.
+// The nodes share Toxiproxy's network namespace, so addresses cannot tell
+// the processes apart; socket inodes do.
 func TestDockerClusterRoutesOnlyThroughToxiproxy(t *testing.T) {
 	c := launchDockerForTest(t, t.TempDir())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -64,42 +65,57 @@ func TestDockerClusterRoutesOnlyThroughToxiproxy(t *testing.T) {
 	// Give gossip time to try the direct dials it would make.
 	time.Sleep(3 * time.Second)
 
-	toxi, err := c.Toxiproxy().Container().State(ctx)
-	require.NoError(t, err)
-	require.NotEmpty(t, toxi.IP)
-	nodeIPs := map[string]string{}
-	for _, n := range c.NATSNodes() {
-		st, err := n.Container().State(ctx)
-		require.NoError(t, err)
-		nodeIPs[st.IP] = n.Name()
-	}
-
 	for _, n := range c.NATSNodes() {
 		routes, err := n.Routes(ctx)
 		require.NoError(t, err)
 		peers := map[string]bool{}
 		for _, r := range routes {
-			assert.Equalf(t, toxi.IP, r.IP, "%s: route to %s from %s:%d does not go through toxiproxy", n.Name(), r.RemoteName, r.IP, r.Port)
 			peers[r.RemoteName] = true
 		}
 		assert.Lenf(t, peers, 2, "%s routed peers", n.Name())
+	}
 
+	// owner maps every established socket, as "local remote", to the
+	// process (node name or "toxiproxy") that holds it.
+	pids := map[string]int{}
+	toxi, err := c.Toxiproxy().Container().State(ctx)
+	require.NoError(t, err)
+	pids["toxiproxy"] = toxi.Pid
+	for _, n := range c.NATSNodes() {
 		st, err := n.Container().State(ctx)
 		require.NoError(t, err)
-		conns, err := established(st.Pid)
-		if err != nil {
-			t.Logf("%s: cannot read the node's sockets from this host (%v); relying on /routez", n.Name(), err)
-			continue
+		pids[n.Name()] = st.Pid
+	}
+	conns, err := established(toxi.Pid)
+	if err != nil {
+		t.Skipf("cannot read the pod's sockets from this host (%v): the engine runs elsewhere", err)
+	}
+	owner := map[string]string{}
+	inodeOwner := map[uint64]string{}
+	for name, pid := range pids {
+		inodes, err := socketInodes(pid)
+		require.NoError(t, err, "sockets of %s", name)
+		for _, ino := range inodes {
+			inodeOwner[ino] = name
 		}
+	}
+	for _, conn := range conns {
+		if name, ok := inodeOwner[conn.inode]; ok {
+			owner[conn.local+" "+conn.remote] = name
+		}
+	}
+
+	for _, n := range c.NATSNodes() {
+		monitorPort := n.MonitorPort()
 		routeConns := 0
 		for _, conn := range conns {
-			if conn.localPort == 8222 {
-				continue // the harness's own monitoring requests
+			if inodeOwner[conn.inode] != n.Name() || conn.localPort == monitorPort {
+				continue // another process's socket, or the harness's monitoring requests
 			}
-			if peer, ok := nodeIPs[conn.remoteIP]; ok {
-				t.Errorf("%s holds a direct connection to %s (%s:%d)", n.Name(), peer, conn.remoteIP, conn.remotePort)
+			far, ok := owner[conn.remote+" "+conn.local] // the other end of the connection
+			if assert.Truef(t, ok, "%s: connection %s -> %s ends in no process of the pod", n.Name(), conn.local, conn.remote) {
+				assert.Equalf(t, "toxiproxy", far, "%s: connection %s -> %s ends in %s", n.Name(), conn.local, conn.remote, far)
 			}
-			assert.Equalf(t, toxi.IP, conn.remoteIP, "%s: connection to %s:%d does not end in toxiproxy", n.Name(), conn.remoteIP, conn.remotePort)
 			routeConns++
 		}
 		// Routes to two peers, several connections each, both directions.
@@ -176,14 +192,14 @@ func TestDockerCloseRemovesEverything(t *testing.T) {
 }
 
 type tcpConn struct {
-	remoteIP              string
+	local, remote         string // "ip:port"
 	localPort, remotePort int
+	inode                 uint64
 }
 
 // established lists the established TCP connections in the network
-// namespace of process pid, as seen from this host. nats-server listens on
-// 0.0.0.0 with a dual-stack socket, so accepted connections appear in tcp6
-// with IPv4-mapped addresses.
+// namespace of process pid, as seen from this host, with the inode of each
+// socket. nats-server's listeners may be dual-stack, so tcp6 is read too.
 func established(pid int) ([]tcpConn, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("no pid")
@@ -199,6 +215,28 @@ func established(pid int) ([]tcpConn, error) {
 	return out, nil
 }
 
+// socketInodes lists the inodes of the sockets process pid holds.
+func socketInodes(pid int) ([]uint64, error) {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []uint64
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join(dir, fd.Name()))
+		if err != nil {
+			continue // closed meanwhile
+		}
+		if s, ok := strings.CutPrefix(target, "socket:["); ok {
+			if ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+				out = append(out, ino)
+			}
+		}
+	}
+	return out, nil
+}
+
 func readTCP(path string) ([]tcpConn, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -210,10 +248,10 @@ func readTCP(path string) ([]tcpConn, error) {
 	sc.Scan() // header
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 4 || fields[3] != "01" {
+		if len(fields) < 10 || fields[3] != "01" {
 			continue
 		}
-		_, lport, err := procAddr(fields[1])
+		lip, lport, err := procAddr(fields[1])
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +259,12 @@ func readTCP(path string) ([]tcpConn, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, tcpConn{remoteIP: rip, localPort: lport, remotePort: rport})
+		ino, err := strconv.ParseUint(fields[9], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: inode %q", path, fields[9])
+		}
+		out = append(out, tcpConn{local: net.JoinHostPort(lip, strconv.Itoa(lport)), remote: net.JoinHostPort(rip, strconv.Itoa(rport)),
+			localPort: lport, remotePort: rport, inode: ino})
 	}
 	return out, sc.Err()
 }
