@@ -1,8 +1,8 @@
 #!/bin/bash
 # Experiment (docs/docker.md, "Launch time"): how fast a 3-node NATS cluster
 # becomes healthy on this engine when the nodes share the Toxiproxy
-# container's network namespace (the "pod" arrangement), instead of one
-# namespace per node as the docker platform does. Docker CLI only; needs the
+# container's network namespace (the "pod" arrangement, which the docker
+# platform has used since), instead of one namespace per node. Docker CLI only; needs the
 # local images of `make images`. Prints, per launch, the seconds until every
 # container was started and until every node was healthy and routed to both
 # peers. Usage: docs/experiments/pod-launch.sh [LAUNCHES]
