@@ -138,7 +138,7 @@ func (r *Run) CreateToxiproxy(ctx context.Context, image string, specs []ProxySp
 // its dialler uses: Host:port for a published proxy, toxiproxy:port on
 // the run network for the others.
 func (t *Toxiproxy) Ready(ctx context.Context) ([]*clusters.Link, error) {
-	addr, err := t.c.HostAddr(fmt.Sprintf("%d/tcp", ToxiproxyAPIPort))
+	addr, err := t.HostAddr(ToxiproxyAPIPort)
 	if err != nil {
 		return nil, fmt.Errorf("toxiproxy: %w", err)
 	}
@@ -161,7 +161,7 @@ func (t *Toxiproxy) Ready(ctx context.Context) ([]*clusters.Link, error) {
 			listen = s.PodAddr()
 		}
 		if s.Publish {
-			if listen, err = t.c.HostAddr(fmt.Sprintf("%d/tcp", s.Port)); err != nil {
+			if listen, err = t.HostAddr(s.Port); err != nil {
 				return nil, fmt.Errorf("toxiproxy: %w", err)
 			}
 		}

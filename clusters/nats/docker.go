@@ -220,7 +220,6 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
 	for i, n := range c.nodes {
-		errs[i] = nil
 		wg.Go(func() { errs[i] = n.c.Start(ctx) })
 	}
 	wg.Wait()

@@ -192,9 +192,9 @@ func TestDockerCloseRemovesEverything(t *testing.T) {
 }
 
 type tcpConn struct {
-	local, remote         string // "ip:port"
-	localPort, remotePort int
-	inode                 uint64
+	local, remote string // "ip:port"
+	localPort     int
+	inode         uint64
 }
 
 // established lists the established TCP connections in the network
@@ -264,7 +264,7 @@ func readTCP(path string) ([]tcpConn, error) {
 			return nil, fmt.Errorf("%s: inode %q", path, fields[9])
 		}
 		out = append(out, tcpConn{local: net.JoinHostPort(lip, strconv.Itoa(lport)), remote: net.JoinHostPort(rip, strconv.Itoa(rport)),
-			localPort: lport, remotePort: rport, inode: ino})
+			localPort: lport, inode: ino})
 	}
 	return out, sc.Err()
 }
