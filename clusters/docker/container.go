@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,12 +47,19 @@ type ContainerSpec struct {
 	// Publish lists container ports ("8222/tcp") to publish on Host at
 	// ports the engine picks; HostAddr finds them.
 	Publish []string
+	// Reach lists container ports the host must reach. Where the host
+	// routes to the run network (Run.Routed), HostAddr gives the
+	// container's own address and nothing is published: each published
+	// port costs the engine a userland proxy and start time
+	// (docs/docker.md, "Launch time"). Elsewhere (Docker Desktop, a
+	// remote or rootless engine) they are published like Publish.
+	Reach []string
 	// LogPath is where the container's output is copied on removal.
 	LogPath string
 	// Pod, when set, is a container of the run whose network namespace
 	// this one joins instead of the run network, as the containers of a
 	// Kubernetes pod share one: they reach each other on 127.0.0.1, and
-	// the host reaches this one only through ports Pod publishes. Pod
+	// the host reaches this one only through the ports of Pod. Pod
 	// must exist when this one is created and run when it starts.
 	Pod *Container
 }
@@ -69,8 +77,11 @@ type Container struct {
 	id   string
 	name string
 
+	reach []network.Port // ports HostAddr may give at ip
+
 	mu    sync.Mutex
 	ports network.PortMap // published ports, read after each start
+	ip    netip.Addr      // the address on the run network, likewise
 }
 
 // Start creates and starts a container on the run's network. On error the
@@ -95,18 +106,33 @@ func (r *Run) Create(ctx context.Context, spec ContainerSpec) (*Container, error
 		}
 		labels[LabelLog] = spec.LogPath
 	}
+	publish := spec.Publish
+	// With no port listed, testcontainers-go publishes every port the
+	// image exposes, on every interface: a container of its own network
+	// then publishes what it must reach even where it need not.
+	if !r.routed || (len(publish) == 0 && spec.Pod == nil) {
+		publish = append(slices.Clone(publish), spec.Reach...)
+	}
 	bindings := network.PortMap{}
-	for _, p := range spec.Publish {
+	for _, p := range publish {
 		port, err := network.ParsePort(p)
 		if err != nil {
 			return nil, fmt.Errorf("create container %s: publish %q: %w", name, p, err)
 		}
 		bindings[port] = []network.PortBinding{{HostIP: netip.MustParseAddr(Host)}}
 	}
+	var reach []network.Port
+	for _, p := range spec.Reach {
+		port, err := network.ParsePort(p)
+		if err != nil {
+			return nil, fmt.Errorf("create container %s: reach %q: %w", name, p, err)
+		}
+		reach = append(reach, port)
+	}
 	networks, aliases := []string{r.Network()}, map[string][]string{r.Network(): {spec.Name}}
 	if spec.Pod != nil {
-		if len(spec.Publish) > 0 {
-			return nil, fmt.Errorf("create container %s: a pod member cannot publish ports; its pod %s does", name, spec.Pod.name)
+		if len(spec.Publish)+len(spec.Reach) > 0 {
+			return nil, fmt.Errorf("create container %s: a pod member has no ports of its own to publish or reach; its pod %s does", name, spec.Pod.name)
 		}
 		networks, aliases = nil, nil
 	}
@@ -120,7 +146,7 @@ func (r *Run) Create(ctx context.Context, spec ContainerSpec) (*Container, error
 			NetworkAliases: aliases,
 			// Listing the ports stops testcontainers-go from publishing
 			// every port the image exposes, on every interface.
-			ExposedPorts: spec.Publish,
+			ExposedPorts: publish,
 			ConfigModifier: func(c *container.Config) {
 				c.User = spec.User
 			},
@@ -138,7 +164,7 @@ func (r *Run) Create(ctx context.Context, spec ContainerSpec) (*Container, error
 		Logger: tclog.NewNoopLogger(),
 	}
 	tc, err := testcontainers.GenericContainer(ctx, req)
-	c := &Container{run: r, spec: spec, name: name}
+	c := &Container{run: r, spec: spec, name: name, reach: reach}
 	if tc != nil && tc.GetContainerID() != "" {
 		c.id = tc.GetContainerID()
 		r.mu.Lock()
@@ -200,24 +226,29 @@ func (c *Container) State(ctx context.Context) (State, error) {
 	return st, nil
 }
 
-// readPorts records where the published ports are: the engine picks new
-// host ports each time a container starts.
-func (c *Container) readPorts(ctx context.Context) error {
+// readAddrs records where the published ports are and the container's
+// address: the engine picks new host ports, and may give a new address,
+// each time a container starts.
+func (c *Container) readAddrs(ctx context.Context) error {
 	in, err := c.inspect(ctx)
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.ports = nil
+	c.ports, c.ip = nil, netip.Addr{}
 	if in.NetworkSettings != nil {
 		c.ports = in.NetworkSettings.Ports
+		if ep := in.NetworkSettings.Networks[c.run.Network()]; ep != nil {
+			c.ip = ep.IPAddress
+		}
 	}
 	return nil
 }
 
-// HostAddr is the Host:port at which the container's port (e.g. "8222/tcp")
-// is published, as of the last start.
+// HostAddr is where the host dials the container's port (e.g. "8222/tcp"),
+// as of the last start: Host and the port it is published on, or, for a
+// port of Reach that is not published, the container's own address.
 func (c *Container) HostAddr(port string) (string, error) {
 	p, err := network.ParsePort(port)
 	if err != nil {
@@ -229,6 +260,9 @@ func (c *Container) HostAddr(port string) (string, error) {
 		if b.HostPort != "" && b.HostPort != "0" {
 			return net.JoinHostPort(Host, b.HostPort), nil
 		}
+	}
+	if slices.Contains(c.reach, p) && c.ip.IsValid() {
+		return net.JoinHostPort(c.ip.String(), p.Port()), nil
 	}
 	return "", fmt.Errorf("container %s: port %s is not published (is it running?)", c.name, port)
 }
@@ -271,7 +305,7 @@ func (c *Container) Start(ctx context.Context) error {
 	if _, err := c.api().ContainerStart(sctx, c.id, client.ContainerStartOptions{}); err != nil {
 		return fmt.Errorf("start container %s: %w", c.name, err)
 	}
-	return c.readPorts(sctx)
+	return c.readAddrs(sctx)
 }
 
 // Pause freezes every process of the container (cgroup freezer).

@@ -136,7 +136,6 @@ func TestRemoteProxyFaults(t *testing.T) {
 	require.Len(t, links, 2)
 	l, route := links[0], links[1]
 	assert.Equal(t, "toxiproxy:20001", route.Listen, "route proxies are addressed on the run network")
-	assert.True(t, strings.HasPrefix(l.Listen, "127.0.0.1:"), "client proxies are published on loopback: %s", l.Listen)
 	pnet := clusters.NewNetOf(links)
 
 	get := func() error {
@@ -189,6 +188,45 @@ func TestRemoteProxyFaults(t *testing.T) {
 	require.Error(t, get())
 	require.NoError(t, l.SetUpstream("toxiproxy:8474"))
 	require.NoError(t, get())
+}
+
+// TestToxiproxyReach: the host reaches a client proxy at the container's
+// own address, with nothing but the API published, where it routes to the
+// run network, and at a port published on loopback elsewhere. Both ways
+// carry data.
+func TestToxiproxyReach(t *testing.T) {
+	eng := engineForTest(t)
+	for _, routed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("routed=%v", routed), func(t *testing.T) {
+			r := newRun(t, eng)
+			if routed && !r.Routed() {
+				t.Skip("this host does not route to the engine's bridge networks (not a local Linux engine)")
+			}
+			r.SetRouted(routed)
+			toxi, links, err := r.StartToxiproxy(t.Context(), images.Toxiproxy(), []docker.ProxySpec{
+				{From: clusters.ClientSide, To: "api", Port: 10001, Upstream: "127.0.0.1:8474", Publish: true},
+			}, t.TempDir())
+			require.NoError(t, err)
+			host, port, err := net.SplitHostPort(links[0].Listen)
+			require.NoError(t, err)
+			if routed {
+				st, err := toxi.Container().State(t.Context())
+				require.NoError(t, err)
+				assert.Equal(t, st.IP, host, "the proxy is reached at the container's address")
+				assert.Equal(t, "10001", port, "and its own port: nothing is published for it")
+			} else {
+				assert.Equal(t, docker.Host, host, "the proxy is published on loopback")
+				assert.NotEqual(t, "10001", port, "at a port the engine picked")
+			}
+			api, err := toxi.HostAddr(docker.ToxiproxyAPIPort)
+			require.NoError(t, err)
+			assert.True(t, strings.HasPrefix(api, docker.Host+":"), "the API is always published on loopback: %s", api)
+			resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + links[0].Listen + "/version")
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+		})
+	}
 }
 
 // TestSweepRemovesOnlyDeadRuns leaves a live run alone and removes a run

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -34,6 +35,8 @@ type Run struct {
 	labels map[string]string
 	netID  string
 	logf   func(format string, args ...any)
+	// routed says that this host routes to the run network: see Routed.
+	routed bool
 
 	mu         sync.Mutex
 	containers []*Container
@@ -42,20 +45,27 @@ type Run struct {
 
 var nameRE = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
 
-// NewRun sweeps what dead harnesses left on the engine, then creates the
+// NewRun sweeps what dead harnesses left on the engine while it creates the
 // run's private network. The network is a plain bridge: containers reach
-// each other by name through Docker's DNS, and the host reaches only the
-// ports a container publishes, on 127.0.0.1.
+// each other by name through Docker's DNS, and the host reaches what a
+// container publishes on 127.0.0.1, or, where it routes to the bridge
+// (Routed), the container's own address.
 func (e *Engine) NewRun(ctx context.Context, opts RunOptions) (*Run, error) {
 	logf := opts.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	if rep, err := e.Sweep(ctx, SweepOptions{}); err != nil {
-		logf("sweep of stale docker runs: %v", err)
-	} else if rep.Removed() > 0 {
-		logf("swept leftovers of dead runs: %s", rep)
-	}
+	// The sweep removes only what dead owners left: it can run alongside.
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		if rep, err := e.Sweep(ctx, SweepOptions{}); err != nil {
+			logf("sweep of stale docker runs: %v", err)
+		} else if rep.Removed() > 0 {
+			logf("swept leftovers of dead runs: %s", rep)
+		}
+	}()
+	defer func() { <-swept }()
 
 	var suffix [3]byte
 	_, _ = rand.Read(suffix[:])
@@ -83,7 +93,40 @@ func (e *Engine) NewRun(ctx context.Context, opts RunOptions) (*Run, error) {
 		return nil, fmt.Errorf("create network %s: %w", id, err)
 	}
 	r.netID = res.ID
+	r.routed = e.routes(ctx, res.ID)
 	return r, nil
+}
+
+// Routed says whether this host routes to the run network: the engine is
+// local (a Unix socket) and the network's gateway is an address of one of
+// this host's interfaces, as with a Linux engine running beside the
+// harness. Not so with Docker Desktop (the engine runs in a VM), a remote
+// engine, a rootless one (its own network namespace) or a harness that
+// runs in a container itself. The bridge is not reachable from other
+// machines: the engine forwards to it only what is published.
+func (r *Run) Routed() bool { return r.routed }
+
+// routes tells whether this host has the gateway address of network id.
+func (e *Engine) routes(ctx context.Context, id string) bool {
+	if !strings.HasPrefix(e.cli.DaemonHost(), "unix://") {
+		return false
+	}
+	in, err := e.cli.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
+	if err != nil {
+		return false // publishing works everywhere
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, cfg := range in.Network.IPAM.Config {
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && cfg.Gateway.IsValid() && ipn.IP.Equal(net.IP(cfg.Gateway.AsSlice())) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ID is the run's id: the name of its network, the prefix of its

@@ -21,9 +21,10 @@ import (
 // Toxiproxy on the docker platform is a container on the run's network, not
 // the harness's embedded one: node-to-node links then stay inside the
 // private network (node i dials toxiproxy:PORT, which dials node j by name),
-// nothing of the run listens on the host but ports published on 127.0.0.1,
-// and the same wiring works with a remote engine. Its HTTP API, published on
-// 127.0.0.1, drives the faults.
+// nothing of the run listens on the host but ports published on 127.0.0.1
+// (or nothing at all where the host routes to the run network), and the same
+// wiring works with a remote engine. Its HTTP API, published on 127.0.0.1,
+// drives the faults.
 const (
 	// ToxiproxyAlias is the Toxiproxy container's name on the run network.
 	ToxiproxyAlias = "toxiproxy"
@@ -39,8 +40,10 @@ type ProxySpec struct {
 	// Upstream is the address the proxy dials, as the container sees it
 	// ("n2:6222").
 	Upstream string
-	// Publish makes the proxy reachable from the host (client links);
-	// unpublished proxies serve only the run network (route links).
+	// Publish makes the proxy reachable from the host (client links):
+	// published on Host, or at the container's address where the host
+	// routes to the run network (ContainerSpec.Reach). The others serve
+	// only the run network or the pod (route links).
 	Publish bool
 }
 
@@ -83,15 +86,17 @@ func (r *Run) StartToxiproxy(ctx context.Context, image string, specs []ProxySpe
 const toxiproxyConfig = "/etc/riptide/toxiproxy.json"
 
 // CreateToxiproxy creates the Toxiproxy container from image, publishing
-// its API and the ports of the published proxies of specs on Host. The
+// its API on Host and making the ports of the published proxies of specs
+// reachable from the host (ContainerSpec.Reach). The
 // proxies are written to dir/toxiproxy.json, which the server reads at
 // boot, before its API listens: they exist as soon as it runs, so that
 // nodes started at the same time find them. Its output goes to
 // dir/toxiproxy.log on removal.
 //
 // pod, when not nil, makes the container a pod for others to join
-// (ContainerSpec.Pod): it publishes the pod's ports as well (the members'
-// own, such as their monitoring endpoints), and the members dial the
+// (ContainerSpec.Pod): the host reaches the pod's ports through it as well
+// (the members' own, such as their monitoring endpoints), and the members
+// dial the
 // unpublished proxies on 127.0.0.1.
 func (r *Run) CreateToxiproxy(ctx context.Context, image string, specs []ProxySpec, dir string, pod []int) (*Toxiproxy, error) {
 	config := make([]toxiclient.Proxy, len(specs))
@@ -110,22 +115,25 @@ func (r *Run) CreateToxiproxy(ctx context.Context, image string, specs []ProxySp
 	if err := os.WriteFile(file, b, 0o644); err != nil {
 		return nil, fmt.Errorf("create toxiproxy: %w", err)
 	}
-	publish := []string{fmt.Sprintf("%d/tcp", ToxiproxyAPIPort)}
+	var reach []string
 	for _, s := range specs {
 		if s.Publish {
-			publish = append(publish, fmt.Sprintf("%d/tcp", s.Port))
+			reach = append(reach, fmt.Sprintf("%d/tcp", s.Port))
 		}
 	}
 	for _, port := range pod {
-		publish = append(publish, fmt.Sprintf("%d/tcp", port))
+		reach = append(reach, fmt.Sprintf("%d/tcp", port))
 	}
 	c, err := r.Create(ctx, ContainerSpec{
 		Name: ToxiproxyAlias, Image: image,
 		// The API listens on every interface of the container's own
-		// network namespace; the host sees it only on 127.0.0.1.
+		// network namespace; it is always published, on 127.0.0.1 (a
+		// container that publishes nothing would have the image's
+		// exposed ports published instead).
 		Cmd:     []string{"-host=0.0.0.0", "-port=" + strconv.Itoa(ToxiproxyAPIPort), "-config=" + toxiproxyConfig},
 		Mounts:  []Mount{{Source: file, Target: toxiproxyConfig, ReadOnly: true}},
-		Publish: publish, LogPath: filepath.Join(dir, "toxiproxy.log"),
+		Publish: []string{fmt.Sprintf("%d/tcp", ToxiproxyAPIPort)}, Reach: reach,
+		LogPath: filepath.Join(dir, "toxiproxy.log"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create toxiproxy: %w", err)
@@ -135,8 +143,8 @@ func (r *Run) CreateToxiproxy(ctx context.Context, image string, specs []ProxySp
 
 // Ready waits until the started container's API answers with every proxy,
 // and returns one link per spec, in order. A link's Listen is the address
-// its dialler uses: Host:port for a published proxy, toxiproxy:port on
-// the run network for the others.
+// its dialler uses: Toxiproxy.HostAddr for a published proxy, toxiproxy:port
+// on the run network (127.0.0.1:port in a pod) for the others.
 func (t *Toxiproxy) Ready(ctx context.Context) ([]*clusters.Link, error) {
 	addr, err := t.HostAddr(ToxiproxyAPIPort)
 	if err != nil {
@@ -173,8 +181,8 @@ func (t *Toxiproxy) Ready(ctx context.Context) ([]*clusters.Link, error) {
 // Container is the Toxiproxy container.
 func (t *Toxiproxy) Container() *Container { return t.c }
 
-// HostAddr is where the container publishes its port (a proxy's or a pod
-// member's) on Host.
+// HostAddr is where the host dials the container's port (a proxy's or a
+// pod member's): see Container.HostAddr.
 func (t *Toxiproxy) HostAddr(port int) (string, error) {
 	return t.c.HostAddr(fmt.Sprintf("%d/tcp", port))
 }
