@@ -38,6 +38,8 @@ const Host = "127.0.0.1"
 type Cluster struct {
 	nodes []*Node
 	net   *clusters.Net
+	// phases is where the launch spent its time.
+	phases clusters.Phases
 
 	closeOnce sync.Once
 	closeErr  error
@@ -110,6 +112,7 @@ func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
+	watch := clusters.StartStopwatch()
 	// The reservations stay open while this launch creates its own
 	// proxies on ports of the kernel's choosing, so that none of them can
 	// take a node's port.
@@ -160,6 +163,7 @@ func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 		}
 	}
 	release()
+	watch.Lap("proxies")
 	for _, n := range c.nodes {
 		n.syncInterval = syncInterval
 		if err := n.writeConfig(); err != nil {
@@ -173,6 +177,7 @@ func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 			return c, fmt.Errorf("launch nats: %w", err)
 		}
 	}
+	watch.Lap("nodes-start")
 	rctx, cancel := context.WithTimeout(ctx, opts.Ready)
 	defer cancel()
 	if err := c.WaitHealthy(rctx); err != nil {
@@ -181,8 +186,13 @@ func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 		}
 		return c, fmt.Errorf("launch nats: %w", err)
 	}
+	watch.Lap("healthy")
+	c.phases = watch.Phases()
 	return c, nil
 }
+
+// LaunchPhases says where the (last attempt of the) launch spent its time.
+func (c *Cluster) LaunchPhases() clusters.Phases { return c.phases }
 
 // Nodes lists the servers.
 func (c *Cluster) Nodes() []clusters.Node {

@@ -66,6 +66,8 @@ type DockerCluster struct {
 	nodes []*DockerNode
 	net   *clusters.Net
 	dir   string
+	// phases is where the launch spent its time.
+	phases clusters.Phases
 
 	closeOnce sync.Once
 	closeErr  error
@@ -106,10 +108,12 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	if err != nil {
 		return nil, err
 	}
+	watch := clusters.StartStopwatch()
 	eng, err := docker.Connect(ctx)
 	if err != nil {
 		return nil, err // says which engine could not be reached
 	}
+	watch.Lap("connect")
 	c = &DockerCluster{eng: eng, dir: opts.Dir}
 	defer func() {
 		if err != nil {
@@ -124,17 +128,19 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 			return c, fmt.Errorf("launch nats on docker: %w (riptide can build local images: make images, then --image riptide/nats-server:%s --toxiproxy-image riptide/toxiproxy:2.12.0)", err, DefaultVersion)
 		}
 	}
+	watch.Lap("images")
 	c.run, err = eng.NewRun(ctx, docker.RunOptions{Name: opts.Name, Dir: filepath.Dir(opts.Dir),
 		Logf: func(format string, args ...any) { fmt.Fprintf(opts.Log, "docker: "+format+"\n", args...) }})
 	if err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
+	watch.Lap("sweep+network")
 
 	names := make([]string, opts.Nodes)
 	for i := range names {
 		names[i] = fmt.Sprintf("n%d", i+1)
 	}
-	// Client proxies are published on the host; route proxies serve only
+	// Client proxies are reached from the host; route proxies serve only
 	// the pod: node i dials node j through its own proxy i->j on 127.0.0.1.
 	local := func(base, i int) string { return fmt.Sprintf("127.0.0.1:%d", base+i) }
 	var specs []docker.ProxySpec
@@ -159,8 +165,8 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 		n.monitor = monitor{name: name, base: n.MonitorURL}
 		monitors = append(monitors, n.monitorPort)
 		// Client and route ports are reached only through Toxiproxy, on
-		// the pod's loopback; the monitoring endpoint is published by the
-		// Toxiproxy container, for the health checks.
+		// the pod's loopback; the host reaches the monitoring endpoint
+		// through the Toxiproxy container, for the health checks.
 		cfg := nodeConfig{Name: name, ClusterName: "riptide", Host: "127.0.0.1", MonitorHost: "0.0.0.0",
 			ClientPort: dockerClientPort + i, ClusterPort: dockerClusterPort + i, MonitorPort: n.monitorPort,
 			StoreDir: nodeMount + "/data", SyncInterval: syncInterval}
@@ -177,6 +183,7 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 		}
 		c.nodes = append(c.nodes, n)
 	}
+	watch.Lap("configs")
 
 	// Starting a container costs this engine a third of a second or more,
 	// most of it spent on the container's own network namespace
@@ -194,6 +201,7 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	for _, n := range c.nodes {
 		n.pod = c.toxi
 	}
+	watch.Lap("toxiproxy-create")
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.nodes)+1)
 	wg.Go(func() {
@@ -219,6 +227,7 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
+	watch.Lap("toxiproxy-start+nodes-create")
 	for i, n := range c.nodes {
 		wg.Go(func() { errs[i] = n.c.Start(ctx) })
 	}
@@ -226,10 +235,12 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
+	watch.Lap("nodes-start")
 	links, err := c.toxi.Ready(ctx)
 	if err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
+	watch.Lap("proxies")
 	c.net = clusters.NewNetOf(links)
 	for _, n := range c.nodes {
 		n.client, _ = c.net.Link(clusters.ClientSide, n.name)
@@ -239,8 +250,14 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	if err := c.WaitHealthy(rctx); err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
+	watch.Lap("healthy")
+	c.phases = watch.Phases()
+	fmt.Fprintf(opts.Log, "docker: launched in %s: %s\n", c.phases.Total().Round(time.Millisecond), c.phases)
 	return c, nil
 }
+
+// LaunchPhases says where the launch spent its time.
+func (c *DockerCluster) LaunchPhases() clusters.Phases { return c.phases }
 
 // Nodes lists the servers.
 func (c *DockerCluster) Nodes() []clusters.Node {
@@ -296,7 +313,7 @@ type DockerNode struct {
 
 func (n *DockerNode) Name() string { return n.name }
 
-// ClientAddr is the node's client proxy, published on 127.0.0.1.
+// ClientAddr is the node's client proxy, as the host reaches it.
 func (n *DockerNode) ClientAddr() string { return n.client.Listen }
 
 // DataDir is the JetStream store, a directory of the host mounted into the
@@ -360,9 +377,9 @@ func (n *DockerNode) Start(ctx context.Context) error {
 	}
 }
 
-// MonitorURL is the node's HTTP monitoring endpoint, published on
-// 127.0.0.1 by the Toxiproxy container, whose network the node shares: it
-// stays where it is when the node restarts.
+// MonitorURL is the node's HTTP monitoring endpoint, reached through the
+// Toxiproxy container, whose network the node shares (Toxiproxy.HostAddr):
+// it stays where it is when the node restarts.
 func (n *DockerNode) MonitorURL() (string, error) {
 	addr, err := n.pod.HostAddr(n.monitorPort)
 	if err != nil {
