@@ -116,22 +116,33 @@ type watched interface {
 	LogTail(lines int) string
 }
 
+// Health polls: a cluster is healthy a few hundred milliseconds after its
+// servers start, so the poll is short, or it would be a good part of the
+// launch; whether a node exited (a container inspection on the docker
+// platform) is asked less often, to spare the engine while it starts them.
+const (
+	healthPoll     = 25 * time.Millisecond
+	exitCheckPolls = 4 // ask whether nodes exited every 4th poll
+)
+
 // waitHealthy polls until every node is healthy and routed to every other,
-// fails at once when one has exited, and on timeout names the node that
+// fails soon after one has exited, and on timeout names the node that
 // was not ready with the last lines of its log, which usually say why.
 func waitHealthy[N watched](ctx context.Context, nodes []N) error {
 	names := make([]string, len(nodes))
 	for i, n := range nodes {
 		names[i] = n.Name()
 	}
-	for {
+	for poll := 0; ; poll++ {
 		var (
 			problem error
 			sick    N
 		)
 		for _, n := range nodes {
-			if err := n.exited(ctx); err != nil {
-				return fmt.Errorf("node %s exited: %w: %s", n.Name(), err, n.LogTail(5))
+			if poll%exitCheckPolls == 0 {
+				if err := n.exited(ctx); err != nil {
+					return fmt.Errorf("node %s exited: %w: %s", n.Name(), err, n.LogTail(5))
+				}
 			}
 			if problem = n.healthy(ctx, names); problem != nil {
 				sick = n
@@ -145,7 +156,7 @@ func waitHealthy[N watched](ctx context.Context, nodes []N) error {
 		case <-ctx.Done():
 			return fmt.Errorf("cluster not healthy: %w (last: %v); %s's log ends:\n%s",
 				ctx.Err(), problem, sick.Name(), sick.LogTail(8))
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(healthPoll):
 		}
 	}
 }
