@@ -71,6 +71,15 @@ type Cluster interface {
 	Close(ctx context.Context) error
 }
 
+// AsNodes lists a platform's nodes as Nodes.
+func AsNodes[N Node](nodes []N) []Node {
+	out := make([]Node, len(nodes))
+	for i, n := range nodes {
+		out[i] = n
+	}
+	return out
+}
+
 // NodeNames lists the names of nodes.
 func NodeNames(nodes []Node) []string {
 	names := make([]string, len(nodes))

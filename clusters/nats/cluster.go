@@ -195,13 +195,7 @@ func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 func (c *Cluster) LaunchPhases() clusters.Phases { return c.phases }
 
 // Nodes lists the servers.
-func (c *Cluster) Nodes() []clusters.Node {
-	out := make([]clusters.Node, len(c.nodes))
-	for i, n := range c.nodes {
-		out[i] = n
-	}
-	return out
-}
+func (c *Cluster) Nodes() []clusters.Node { return clusters.AsNodes(c.nodes) }
 
 // NATSNodes lists the servers with their NATS-specific abilities.
 func (c *Cluster) NATSNodes() []*Node { return append([]*Node(nil), c.nodes...) }

@@ -260,13 +260,7 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 func (c *DockerCluster) LaunchPhases() clusters.Phases { return c.phases }
 
 // Nodes lists the servers.
-func (c *DockerCluster) Nodes() []clusters.Node {
-	out := make([]clusters.Node, len(c.nodes))
-	for i, n := range c.nodes {
-		out[i] = n
-	}
-	return out
-}
+func (c *DockerCluster) Nodes() []clusters.Node { return clusters.AsNodes(c.nodes) }
 
 // NATSNodes lists the servers with their abilities.
 func (c *DockerCluster) NATSNodes() []*DockerNode { return append([]*DockerNode(nil), c.nodes...) }
