@@ -45,6 +45,15 @@ type Cluster struct {
 	closeErr  error
 }
 
+// startStagger spaces the starts of a launch's nodes. Every node dials
+// every other, and two nodes that dial each other at the same moment can
+// each drop the other's connection as a duplicate: the route then waits
+// for its next attempt, 1 s later, and JetStream's meta group waits for
+// the route. Started together, 18 of 120 process launches took 1-6 s
+// (median 0.3 s); started 25 ms apart, none of 120 took over 0.7 s and the
+// median did not move. A later node finds the earlier ones listening.
+const startStagger = 25 * time.Millisecond
+
 // launchAttempts bounds the launches (and the restarts of one node) tried
 // when a node loses one of its ports to another process before its bind.
 const launchAttempts = 3
@@ -164,7 +173,7 @@ func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 	}
 	release()
 	watch.Lap("proxies")
-	for _, n := range c.nodes {
+	for i, n := range c.nodes {
 		n.syncInterval = syncInterval
 		if err := n.writeConfig(); err != nil {
 			return c, fmt.Errorf("launch nats: %w", err)
@@ -175,6 +184,9 @@ func launch(ctx context.Context, opts Options) (c *Cluster, err error) {
 		})
 		if err := n.proc.Start(); err != nil {
 			return c, fmt.Errorf("launch nats: %w", err)
+		}
+		if i < len(c.nodes)-1 {
+			time.Sleep(startStagger)
 		}
 	}
 	watch.Lap("nodes-start")

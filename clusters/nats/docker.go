@@ -191,9 +191,7 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	// as the containers of a Kubernetes pod do. Toxiproxy reads its
 	// proxies from a file at boot, so that a node's first route dial finds
 	// its proxy; it starts while the nodes' containers are being created,
-	// and then the nodes start together, close enough to route at their
-	// first try (a failed route waits 1 s before the next, and a late
-	// route can cost a Raft election).
+	// and then the nodes start, startStagger apart (see there).
 	c.toxi, err = c.run.CreateToxiproxy(ctx, opts.ToxiproxyImage, specs, opts.Dir, monitors)
 	if err != nil {
 		return c, fmt.Errorf("launch nats on docker: %w", err)
@@ -229,7 +227,10 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	}
 	watch.Lap("toxiproxy-start+nodes-create")
 	for i, n := range c.nodes {
-		wg.Go(func() { errs[i] = n.c.Start(ctx) })
+		wg.Go(func() {
+			time.Sleep(time.Duration(i) * startStagger)
+			errs[i] = n.c.Start(ctx)
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
