@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -93,17 +94,23 @@ func (e *Engine) NewRun(ctx context.Context, opts RunOptions) (*Run, error) {
 		return nil, fmt.Errorf("create network %s: %w", id, err)
 	}
 	r.netID = res.ID
-	r.routed = e.routes(ctx, res.ID)
+	r.routed = os.Getenv(PublishEnv) == "" && e.routes(ctx, res.ID)
 	return r, nil
 }
+
+// PublishEnv, when set to anything, makes every run publish the ports the
+// host must reach even where the host routes to the run network: for a host
+// whose firewall drops its own traffic to Docker's bridges.
+const PublishEnv = "RIPTIDE_DOCKER_PUBLISH"
 
 // Routed says whether this host routes to the run network: the engine is
 // local (a Unix socket) and the network's gateway is an address of one of
 // this host's interfaces, as with a Linux engine running beside the
 // harness. Not so with Docker Desktop (the engine runs in a VM), a remote
 // engine, a rootless one (its own network namespace) or a harness that
-// runs in a container itself. The bridge is not reachable from other
-// machines: the engine forwards to it only what is published.
+// runs in a container itself; nor where PublishEnv is set. The bridge is
+// not reachable from other machines: the engine forwards to it only what
+// is published.
 func (r *Run) Routed() bool { return r.routed }
 
 // routes tells whether this host has the gateway address of network id.

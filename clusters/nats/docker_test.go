@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -125,12 +126,32 @@ func TestDockerClusterRoutesOnlyThroughToxiproxy(t *testing.T) {
 
 // TestDockerNodeAbilities kills, stops and pauses nodes through their
 // containers and brings them back; the cluster is healthy again each time.
+// It runs with every port the host reaches published on loopback, the way
+// riptide wires a run where the host does not route to the engine's
+// bridges (Docker Desktop, remote engines); the other tests take the
+// routed way where this host allows it.
 func TestDockerNodeAbilities(t *testing.T) {
+	t.Setenv(docker.PublishEnv, "1")
 	dir := t.TempDir()
 	c := launchDockerForTest(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	nodes := c.NATSNodes()
+	assert.False(t, c.Run().Routed())
+	for _, n := range nodes {
+		assert.True(t, strings.HasPrefix(n.ClientAddr(), docker.Host+":"), "client proxy published on loopback: %s", n.ClientAddr())
+		url, err := n.MonitorURL()
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(url, "http://"+docker.Host+":"), "monitoring published on loopback: %s", url)
+		conn, err := net.DialTimeout("tcp", n.ClientAddr(), 5*time.Second)
+		require.NoError(t, err)
+		require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
+		info := make([]byte, 5)
+		_, err = io.ReadFull(conn, info)
+		conn.Close()
+		require.NoError(t, err)
+		assert.Equal(t, "INFO ", string(info), "%s's client proxy reaches its server", n.Name())
+	}
 
 	require.NoError(t, nodes[1].Kill(ctx))
 	assert.False(t, nodes[1].Running())
