@@ -43,36 +43,18 @@ func BenchmarkHealthyCluster(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var phases phaseMeans
-		for b.Loop() {
-			c, err := nats.Launch(ctx, nats.Options{Dir: b.TempDir(), Nodes: 3, Binary: bin, SyncInterval: "always"})
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
-			phases.add(c.LaunchPhases())
-			_ = c.Close(ctx)
-			b.StartTimer()
-		}
-		phases.report(b)
+		benchLaunches(ctx, b, func() (*nats.Cluster, error) {
+			return nats.Launch(ctx, nats.Options{Dir: b.TempDir(), Nodes: 3, Binary: bin, SyncInterval: "always"})
+		})
 	})
 
 	b.Run("docker", func(b *testing.B) {
 		benchEngine(ctx, b).Close()
 		natsImage, toxiImage := images.NATSServer(nats.DefaultVersion), images.Toxiproxy()
-		var phases phaseMeans
-		for b.Loop() {
-			c, err := nats.LaunchDocker(ctx, nats.DockerOptions{Name: "bench", Dir: filepath.Join(b.TempDir(), "nodes"),
+		benchLaunches(ctx, b, func() (*nats.DockerCluster, error) {
+			return nats.LaunchDocker(ctx, nats.DockerOptions{Name: "bench", Dir: filepath.Join(b.TempDir(), "nodes"),
 				Nodes: 3, Image: natsImage, ToxiproxyImage: toxiImage, SyncInterval: "always"})
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
-			phases.add(c.LaunchPhases())
-			_ = c.Close(ctx)
-			b.StartTimer()
-		}
-		phases.report(b)
+		})
 	})
 
 	b.Run("docker-floor", func(b *testing.B) {
@@ -124,6 +106,26 @@ func BenchmarkHealthyCluster(b *testing.B) {
 		}
 		phases.report(b)
 	})
+}
+
+// benchLaunches times launch once per b.Loop iteration; closing each
+// cluster is not timed. It reports the phases the launches recorded.
+func benchLaunches[C interface {
+	LaunchPhases() clusters.Phases
+	Close(context.Context) error
+}](ctx context.Context, b *testing.B, launch func() (C, error)) {
+	var phases phaseMeans
+	for b.Loop() {
+		c, err := launch()
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		phases.add(c.LaunchPhases())
+		_ = c.Close(ctx)
+		b.StartTimer()
+	}
+	phases.report(b)
 }
 
 // benchEngine connects to the engine and builds the local images, or skips.
