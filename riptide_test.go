@@ -136,10 +136,11 @@ func TestAvailableProcess(t *testing.T) {
 func TestSummary(t *testing.T) {
 	producer := 3
 	o := &riptide.Outcome{Dir: "/runs/x", Results: &reports.Results{
-		Verdict: checkers.Invalid,
-		Reason:  "2 lost",
-		Counts:  map[checkers.Kind]int{checkers.Lost: 5, checkers.Duplicate: 1},
-		Kinds:   checkers.Kinds,
+		Scenario: reports.Scenario{Name: "x", Seed: 42},
+		Verdict:  checkers.Invalid,
+		Reason:   "2 lost",
+		Counts:   map[checkers.Kind]int{checkers.Lost: 5, checkers.Duplicate: 1},
+		Kinds:    checkers.Kinds,
 		Checkers: []checkers.Result{{Checker: "queue", Anomalies: map[checkers.Kind]checkers.Anomalies{
 			checkers.Lost: {Count: 5, Examples: []checkers.Example{
 				{Message: "lost a", Producer: &producer}, {Message: "lost b"}, {Message: "lost c"}, {Message: "lost d"},
@@ -160,7 +161,7 @@ func TestSummary(t *testing.T) {
 		"  lost: ... 2 more in results.json",
 		"  duplicate: dup",
 		"harness: heal f2: timeout",
-		"sends 10, acknowledged 9, read 8 (consumers and drain), faults 1, took 1m1s",
+		"sends 10, acknowledged 9, read 8 (consumers and drain), faults 1, seed 42, took 1m1s",
 		"run directory: /runs/x (report.html, results.json, junit.xml, summary.md, history.jsonl)",
 	}, "\n"), o.Summary())
 	assert.Equal(t, 1, o.ExitCode())

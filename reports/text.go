@@ -81,8 +81,9 @@ func Text(r *Results, dir string) string {
 		}
 		fmt.Fprintf(&b, "per-node reads: %s\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(&b, "sends %d, acknowledged %d, read %d (consumers and drain), faults %d, took %s\n",
-		r.Sends, r.Acked, r.Reads, faults, r.Duration.Round(time.Second))
+	// The seed replays the fault schedule: a failure is reproduced with it.
+	fmt.Fprintf(&b, "sends %d, acknowledged %d, read %d (consumers and drain), faults %d, seed %d, took %s\n",
+		r.Sends, r.Acked, r.Reads, faults, r.Scenario.Seed, r.Duration.Round(time.Second))
 	fmt.Fprintf(&b, "run directory: %s (report.html, results.json, junit.xml, summary.md, history.jsonl)", dir)
 	return b.String()
 }

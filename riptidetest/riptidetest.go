@@ -78,8 +78,34 @@ func WithVerdict(v riptide.Verdict) Option { return func(c *config) { c.verdict 
 
 // timeoutMargin is kept between the end of a run and the test's deadline
 // (go test -timeout): an interrupted run still tears down, checks and
-// reports what it has, whereas a blown deadline only dumps goroutines.
+// reports what it has, whereas a blown deadline only dumps goroutines and
+// leaves the run directory behind. With less time left the margin is a
+// quarter of it.
 const timeoutMargin = 30 * time.Second
+
+// runContext bounds the run by the test's deadline less the margin. It
+// fails the test at once when what is left cannot hold the main phase: the
+// run could only be cut short.
+func runContext(t testing.TB, sc *scenarios.Scenario) (context.Context, context.CancelFunc) {
+	t.Helper()
+	ctx := t.Context()
+	d, ok := t.(interface{ Deadline() (time.Time, bool) })
+	if !ok {
+		return ctx, func() {}
+	}
+	dl, ok := d.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	left := time.Until(dl)
+	margin := min(timeoutMargin, left/4)
+	if main := time.Duration(sc.Duration); left-margin < main {
+		need := main + time.Duration(sc.Workload.Drain) + time.Minute
+		t.Fatalf("riptide: scenario %s runs %s plus launch and drain, but the test deadline (go test -timeout) is %s away; give it -timeout %s or more",
+			sc.Name, main, left.Round(time.Second), need.Truncate(time.Minute)+time.Minute)
+	}
+	return context.WithDeadline(ctx, dl.Add(-margin))
+}
 
 // Run runs the scenario at ref, a file path or "catalog:NAME" (see
 // `riptide list`), as part of the test t. It returns the outcome for
@@ -126,14 +152,8 @@ func RunScenario(t testing.TB, sc *scenarios.Scenario, opts ...Option) *riptide.
 		t.Skipf("riptide: scenario %s runs %s plus launch and drain; skipped with -short (it is not marked short: true)", c.Name, c.Duration)
 	}
 
-	ctx := t.Context()
-	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
-		if dl, ok := d.Deadline(); ok && time.Until(dl) > timeoutMargin {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, dl.Add(-timeoutMargin))
-			defer cancel()
-		}
-	}
+	ctx, cancel := runContext(t, &c)
+	defer cancel()
 	if err := riptide.Available(ctx, &c, cfg.binary); err != nil {
 		if errors.Is(err, riptide.ErrUnavailable) {
 			t.Skipf("riptide: scenario %s cannot run here: %v", c.Name, err)
@@ -163,7 +183,13 @@ func RunScenario(t testing.TB, sc *scenarios.Scenario, opts ...Option) *riptide.
 		t.Fatalf("riptide: scenario %s could not run: %v\nrun directory: %s", c.Name, err, dir)
 	}
 	if out.Results.Interrupted {
-		t.Fatalf("riptide: scenario %s was interrupted (test deadline or cancellation)\n%s", c.Name, out.Summary())
+		why := "cancelled"
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && t.Context().Err() == nil {
+			dl, _ := ctx.Deadline()
+			why = fmt.Sprintf("stopped at %s, ahead of the test deadline (go test -timeout) so as to tear down and report; give the test a longer -timeout",
+				dl.Format(time.TimeOnly))
+		}
+		t.Fatalf("riptide: scenario %s was interrupted: %s\n%s", c.Name, why, out.Summary())
 	}
 	if out.Results.Verdict != cfg.verdict {
 		t.Errorf("riptide: scenario %s: verdict %s, want %s\n%s", c.Name, out.Results.Verdict, cfg.verdict, out.Summary())

@@ -29,6 +29,7 @@ type fakeT struct {
 	errs       []string
 	skip       string
 	cleanups   []func()
+	deadline   time.Time // go test -timeout's, when set
 }
 
 func (f *fakeT) Helper()                  {}
@@ -50,6 +51,7 @@ func (f *fakeT) Skipf(format string, args ...any) {
 	f.mu.Unlock()
 	runtime.Goexit()
 }
+func (f *fakeT) Deadline() (time.Time, bool) { return f.deadline, !f.deadline.IsZero() }
 func (f *fakeT) Failed() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -125,6 +127,20 @@ func TestInvalidScenarioFailsTheTest(t *testing.T) {
 			assert.Contains(t, f.errs[0], tt.want)
 		})
 	}
+}
+
+// A deadline that cannot hold the main phase fails the test at once, with
+// the -timeout to give, rather than a run bound to be cut short.
+func TestDeadlineTooNearFailsAtOnce(t *testing.T) {
+	sc := short()
+	sc.Duration = scenarios.Duration(20 * time.Second)
+	f := &fakeT{deadline: time.Now().Add(25 * time.Second)}
+	start := time.Now()
+	f.run(func(tb testing.TB) { riptidetest.RunScenario(tb, sc) })
+	require.Len(t, f.errs, 1)
+	assert.Contains(t, f.errs[0], "riptide: scenario tiny runs 20s plus launch and drain, but the test deadline (go test -timeout) is 25s away; give it -timeout 2m0s or more")
+	assert.Empty(t, f.cleanups, "no run directory was made")
+	assert.Less(t, time.Since(start), 20*time.Second, "failed before running")
 }
 
 func TestSkips(t *testing.T) {
