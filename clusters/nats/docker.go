@@ -125,7 +125,10 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	}()
 	for _, img := range []string{opts.Image, opts.ToxiproxyImage} {
 		if err := eng.EnsureImage(ctx, img, opts.Log); err != nil {
-			return c, fmt.Errorf("launch nats on docker: %w (riptide can build local images: make images, then --image riptide/nats-server:%s --toxiproxy-image riptide/toxiproxy:2.12.0)", err, DefaultVersion)
+			// The hint serves the CLI, go test and the library alike: the
+			// build command works from any module that requires riptide.
+			return c, fmt.Errorf("launch nats on docker: %w (riptide can build local images: go run github.com/riptidechaos/riptide/images/build, `make images` in its repository; "+
+				"then name riptide/nats-server:%s and riptide/toxiproxy:2.12.0 with --image and --toxiproxy-image, riptidetest.WithImages or riptide.Options)", err, DefaultVersion)
 		}
 	}
 	watch.Lap("images")
