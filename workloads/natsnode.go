@@ -61,8 +61,20 @@ type replicaMonitor interface {
 	RoutedPeers(ctx context.Context) ([]string, error)
 }
 
-// NodeNames lists the nodes whose copies can be read.
-func (q *NATSQueue) NodeNames() []string { return clusters.NodeNames(q.Nodes) }
+// NodeNames lists the nodes that hold a copy of the stream, as its leader
+// names them (an R3 stream on five nodes has three); every node when no
+// node can say, so that a read that cannot tell is reported, not skipped.
+// A member that lost the stream is still listed: its read finds the loss.
+func (q *NATSQueue) NodeNames(ctx context.Context) []string {
+	all := clusters.NodeNames(q.Nodes)
+	p, err := q.streamPlacement(ctx)
+	if err != nil {
+		return all
+	}
+	members := p.Members()
+	// In the cluster's order, and only nodes of the cluster.
+	return slices.DeleteFunc(all, func(n string) bool { return !slices.Contains(members, n) })
+}
 
 // NodeReader opens a reader of node's copy of the stream: a connection to
 // that node alone.
@@ -171,32 +183,38 @@ func (q *NATSQueue) leaderState(ctx context.Context) (leaderReplica, error) {
 	return leaderReplica{name: name, state: st}, nil
 }
 
-// streamLeader asks every node at once which node leads the stream and
-// returns the first answer that names one: a node cut off or paused cannot
-// answer, and asking in turn would cost seconds for each.
+// streamLeader asks every node at once which node leads the stream.
 func (q *NATSQueue) streamLeader(ctx context.Context) (string, error) {
+	p, err := q.streamPlacement(ctx)
+	return p.Leader, err
+}
+
+// streamPlacement asks every node at once where the stream lives and
+// returns the first answer that names a leader: a node cut off or paused
+// cannot answer, and asking in turn would cost seconds for each.
+func (q *NATSQueue) streamPlacement(ctx context.Context) (natscluster.StreamPlacement, error) {
 	ctx, cancel := context.WithTimeout(ctx, leaderInfoTimeout)
 	defer cancel()
 	type answer struct {
-		leader string
-		err    error
+		p   natscluster.StreamPlacement
+		err error
 	}
 	answers := make(chan answer, len(q.Nodes))
 	for _, n := range q.Nodes {
 		go func() {
-			leader, err := natscluster.StreamLeader(ctx, []clusters.Node{n}, q.Stream)
-			answers <- answer{leader, err}
+			p, err := natscluster.StreamPlacementOf(ctx, []clusters.Node{n}, q.Stream)
+			answers <- answer{p, err}
 		}()
 	}
 	var errs []error
 	for range q.Nodes {
 		a := <-answers
 		if a.err == nil {
-			return a.leader, nil
+			return a.p, nil
 		}
 		errs = append(errs, a.err)
 	}
-	return "", errors.Join(errs...)
+	return natscluster.StreamPlacement{}, errors.Join(errs...)
 }
 
 // leaderInfoTimeout bounds the search for the stream's leader.

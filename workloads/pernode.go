@@ -16,8 +16,9 @@ import (
 // diverged in data while the leader's copy is complete (lost-on-node in
 // docs/checkers.md).
 type NodeReading interface {
-	// NodeNames lists the nodes whose copies can be read, in order.
-	NodeNames() []string
+	// NodeNames lists the nodes that hold a copy of the stream, in the
+	// cluster's order.
+	NodeNames(ctx context.Context) []string
 	// NodeReader opens a reader of node's copy of the stream.
 	NodeReader(node string) (NodeReader, error)
 }
@@ -63,8 +64,8 @@ type NodeReadResult struct {
 	Why string
 }
 
-// ReadNodes reads every node's own copy of the stream, one node after the
-// other, after the drain. Each node gets an equal share of what is left of
+// ReadNodes reads every copy of the stream, one node after the other,
+// after the drain: the nodes NodeNames lists. Each node gets an equal share of what is left of
 // ctx's deadline: up to half of it to settle, the rest to read. Reads are
 // recorded as ReadNode ops of process cfg.NodeWorker(i), closed by a
 // DrainNode op: ok with the node's last offset when the copy had settled
@@ -77,7 +78,7 @@ func ReadNodes(ctx context.Context, q Queue, cfg QueueConfig, rec *history.Recor
 	if !ok {
 		return nil, nil
 	}
-	names := nq.NodeNames()
+	names := nq.NodeNames(ctx)
 	if cfg.Nodes < len(names) {
 		return nil, fmt.Errorf("per-node reads: the workload has %d node readers for %d nodes", cfg.Nodes, len(names))
 	}

@@ -47,6 +47,42 @@ func TestNodeReadsRealCluster(t *testing.T) {
 	checkNodeReads(t, ctx, c)
 }
 
+// TestNodeNamesAreTheStreamsMembers: the per-node reads read the nodes
+// that hold a copy of the stream, not every node of the cluster (an R3
+// stream on five nodes has three copies); when no node can say where the
+// stream lives, every node, so that nothing is skipped unreported.
+func TestNodeNamesAreTheStreamsMembers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches a real NATS cluster; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin, err := nats.Binary(ctx, nats.DefaultVersion, os.Stderr)
+	require.NoError(t, err)
+	c, err := nats.Launch(ctx, nats.Options{Dir: t.TempDir(), Nodes: 3, Binary: bin})
+	if c != nil {
+		t.Cleanup(func() { _ = c.Close(context.Background()) })
+	}
+	require.NoError(t, err)
+	all := clusters.NodeNames(c.Nodes())
+	for _, replicas := range []int{1, 2, 3} {
+		stream := fmt.Sprintf("placed%d", replicas)
+		q := &workloads.NATSQueue{Nodes: c.Nodes(), Stream: stream, Replicas: replicas, Timeout: 3 * time.Second, Net: c.Net()}
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		require.NoError(t, q.Setup(sctx))
+		cancel()
+		p, err := nats.StreamPlacementOf(ctx, c.Nodes(), stream)
+		require.NoError(t, err)
+		names := q.NodeNames(ctx)
+		assert.Len(t, names, replicas, "R%d: %v", replicas, names)
+		assert.ElementsMatch(t, p.Members(), names, "R%d", replicas)
+		assert.True(t, slices.IsSorted(names), "in the cluster's order: %v", names)
+		assert.Subset(t, all, names)
+	}
+	q := &workloads.NATSQueue{Nodes: c.Nodes(), Stream: "nosuch", Replicas: 1, Timeout: 3 * time.Second, Net: c.Net()}
+	assert.Equal(t, all, q.NodeNames(ctx), "no stream, no placement: every node")
+}
+
 // TestNodeReadsDocker is the same on the docker platform: containers from
 // the local images, Toxiproxy in its own container.
 func TestNodeReadsDocker(t *testing.T) {

@@ -21,27 +21,46 @@ const leaderAskTimeout = 2 * time.Second
 // It asks each node in turn and returns the first answer that names a
 // leader: a node cut off from the leader cannot answer and is skipped.
 func StreamLeader(ctx context.Context, nodes []clusters.Node, stream string) (string, error) {
+	p, err := StreamPlacementOf(ctx, nodes, stream)
+	return p.Leader, err
+}
+
+// StreamPlacement is where a clustered stream lives, as its leader says.
+type StreamPlacement struct {
+	Leader string
+	// Replicas are the stream's other members, caught up or not.
+	Replicas []string
+}
+
+// Members lists the nodes that hold a copy of the stream: the leader
+// first, then the other replicas.
+func (p StreamPlacement) Members() []string { return append([]string{p.Leader}, p.Replicas...) }
+
+// StreamPlacementOf is StreamLeader with the stream's replicas: it asks
+// each node in turn for the stream's info and returns the first answer
+// that names a leader.
+func StreamPlacementOf(ctx context.Context, nodes []clusters.Node, stream string) (StreamPlacement, error) {
 	if len(nodes) == 0 {
-		return "", fmt.Errorf("leader of stream %s: no nodes", stream)
+		return StreamPlacement{}, fmt.Errorf("leader of stream %s: no nodes", stream)
 	}
 	var errs []error
 	for _, n := range nodes {
-		leader, err := askLeader(ctx, n, stream)
+		p, err := askPlacement(ctx, n, stream)
 		if err == nil {
-			return leader, nil
+			return p, nil
 		}
 		errs = append(errs, fmt.Errorf("ask %s: %w", n.Name(), err))
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return "", fmt.Errorf("leader of stream %s: %w", stream, errors.Join(errs...))
+	return StreamPlacement{}, fmt.Errorf("leader of stream %s: %w", stream, errors.Join(errs...))
 }
 
-// askLeader sends $JS.API.STREAM.INFO.<stream> through one node. The stream
-// leader answers that request in a clustered JetStream, so the answer names
-// a leader that was current a moment ago.
-func askLeader(ctx context.Context, n clusters.Node, stream string) (string, error) {
+// askPlacement sends $JS.API.STREAM.INFO.<stream> through one node. The
+// stream leader answers that request in a clustered JetStream, so the
+// answer names a leader that was current a moment ago.
+func askPlacement(ctx context.Context, n clusters.Node, stream string) (StreamPlacement, error) {
 	ctx, cancel := context.WithTimeout(ctx, leaderAskTimeout)
 	defer cancel()
 	nc, err := natsgo.Connect("nats://"+n.ClientAddr(),
@@ -53,29 +72,36 @@ func askLeader(ctx context.Context, n clusters.Node, stream string) (string, err
 		natsgo.Timeout(leaderAskTimeout),
 	)
 	if err != nil {
-		return "", err
+		return StreamPlacement{}, err
 	}
 	defer nc.Close()
 	msg, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.INFO."+stream, nil)
 	if err != nil {
-		return "", err
+		return StreamPlacement{}, err
 	}
 	var info struct {
 		Cluster *struct {
-			Leader string `json:"leader"`
+			Leader   string `json:"leader"`
+			Replicas []struct {
+				Name string `json:"name"`
+			} `json:"replicas"`
 		} `json:"cluster"`
 		Error *struct {
 			Description string `json:"description"`
 		} `json:"error"`
 	}
 	if err := json.Unmarshal(msg.Data, &info); err != nil {
-		return "", fmt.Errorf("stream info: %w", err)
+		return StreamPlacement{}, fmt.Errorf("stream info: %w", err)
 	}
 	switch {
 	case info.Error != nil:
-		return "", fmt.Errorf("stream info: %s", info.Error.Description)
+		return StreamPlacement{}, fmt.Errorf("stream info: %s", info.Error.Description)
 	case info.Cluster == nil || info.Cluster.Leader == "":
-		return "", errors.New("stream info names no leader (an election may be under way)")
+		return StreamPlacement{}, errors.New("stream info names no leader (an election may be under way)")
 	}
-	return info.Cluster.Leader, nil
+	p := StreamPlacement{Leader: info.Cluster.Leader}
+	for _, r := range info.Cluster.Replicas {
+		p.Replicas = append(p.Replicas, r.Name)
+	}
+	return p, nil
 }
