@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -42,20 +41,36 @@ var platformCleaners = map[string]platformCleaner{
 // cmdClean replays the heal journals of crashed runs: riptide clean
 // [RUN_DIR...], by default every run directory under ./riptide-runs.
 func cmdClean(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("clean", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dirs, err := parse(fs, args)
-	if err != nil {
-		return run.ExitHarness
+	c := newSubcommand("clean", "riptide clean [RUN_DIR...]", `
+Undo what runs killed before their teardown (SIGKILL, a crash) left behind,
+guided by each RUN_DIR's heal journal: kill paused or orphaned nodes,
+remove a docker run's containers and network, and mark the faults cleaned.
+A run whose harness is still running is left alone.
+
+Without RUN_DIR: every run directory under ./riptide-runs, and then every
+dead riptide run on the Docker engine, wherever its directory is.`)
+	dirs, status, done := c.parse(args, stdout, stderr)
+	if done {
+		return status
 	}
-	if len(dirs) == 0 {
+	named := len(dirs) > 0
+	if !named {
+		var err error
 		dirs, err = runDirs(defaultRunsDir)
 		if err != nil {
 			fmt.Fprintf(stderr, "riptide clean: %v\n", err)
 			return run.ExitHarness
 		}
 	}
-	status, cleaned := 0, 0
+	// Every directory named is checked before any is cleaned: a mistyped
+	// path is a usage error, not a run that needed nothing.
+	for _, dir := range dirs {
+		if err := checkRunDir(dir); err != nil {
+			fmt.Fprintf(stderr, "riptide clean: %v\n", err)
+			return run.ExitHarness
+		}
+	}
+	cleaned := 0
 	for _, dir := range dirs {
 		ctx, cancel := context.WithTimeout(context.Background(), cleanTimeout)
 		lines, acted, err := cleanRun(ctx, dir)
@@ -72,7 +87,7 @@ func cmdClean(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "riptide clean: %d run directories checked, %d needed cleaning\n", len(dirs), cleaned)
-	if len(args) == 0 {
+	if !named {
 		// Docker runs whose directories are elsewhere (--out) or gone still
 		// carry riptide's labels: sweep every dead run on the engine.
 		ctx, cancel := context.WithTimeout(context.Background(), cleanTimeout)
@@ -91,7 +106,38 @@ func cmdClean(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-// runDirs lists the run directories under root.
+// runFiles are the files riptide run writes into a run directory before
+// anything else: a directory with none of them is not one.
+var runFiles = []string{injectors.JournalFile, "scenario.yaml", "history.jsonl"}
+
+// checkRunDir says what is wrong with dir as a run directory to clean.
+func checkRunDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: no such directory", dir)
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return fmt.Errorf("%s: not a directory", dir)
+	}
+	if !isRunDir(dir) {
+		return fmt.Errorf("%s: not a run directory (none of %s in it)", dir, strings.Join(runFiles, ", "))
+	}
+	return nil
+}
+
+func isRunDir(dir string) bool {
+	for _, f := range runFiles {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// runDirs lists the run directories under root; other directories there
+// are no concern of riptide clean.
 func runDirs(root string) ([]string, error) {
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -102,8 +148,8 @@ func runDirs(root string) ([]string, error) {
 	}
 	var dirs []string
 	for _, e := range entries {
-		if e.IsDir() {
-			dirs = append(dirs, filepath.Join(root, e.Name()))
+		if dir := filepath.Join(root, e.Name()); e.IsDir() && isRunDir(dir) {
+			dirs = append(dirs, dir)
 		}
 	}
 	return dirs, nil

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/riptidechaos/riptide/internal/run"
@@ -14,20 +14,30 @@ import (
 // themselves, so that a user without a checkout can start from one:
 // riptide list nats-kill > my-scenario.yaml
 func cmdList(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	long := fs.Bool("v", false, "also print what each scenario shows, how long it runs and the verdict to expect")
-	names, err := parse(fs, args)
-	if err != nil {
-		return run.ExitHarness
+	c := newSubcommand("list", "riptide list [-v] [NAME...]", `
+Without NAME, list the built-in scenarios: name, main phase, expected
+verdict and what each is. With NAMEs (nats-kill or catalog:nats-kill),
+print their files, to start one of your own from:
+riptide list nats-kill > mine.yaml`)
+	long := c.fs.Bool("v", false, "also print what each scenario shows, how long it runs and the verdict to expect")
+	names, status, done := c.parse(args, stdout, stderr)
+	if done {
+		return status
 	}
 	if len(names) > 0 {
+		// Every name is looked up before any file is printed: a typo in
+		// the last one leaves no partial output behind.
+		files := make([][]byte, len(names))
 		for i, name := range names {
-			data, err := scenarios.CatalogFile(name)
+			// catalog:NAME, as riptide run takes it, works too.
+			data, err := scenarios.CatalogFile(strings.TrimPrefix(name, scenarios.CatalogPrefix))
 			if err != nil {
 				fmt.Fprintf(stderr, "riptide list: %v\n", err)
 				return run.ExitHarness
 			}
+			files[i] = data
+		}
+		for i, data := range files {
 			if i > 0 {
 				fmt.Fprintln(stdout, "---")
 			}

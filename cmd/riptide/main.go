@@ -5,11 +5,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -22,19 +22,20 @@ import (
 const usage = `riptide: chaos testing for streaming systems
 
 Usage:
-  riptide run SCENARIO.yaml [--out DIR] [--seed N] [--duration D] [--platform process|docker]
-                             [--nats-server PATH] [--image IMAGE] [--toxiproxy-image IMAGE]
-                             [--fail-on unknown|invalid] [--metrics 127.0.0.1:PORT]
-  riptide check RUN_DIR [--fail-on unknown|invalid]
-                             re-analyse a stored history, rewrite the reports
-  riptide validate SCENARIO... load and validate scenarios, print every problem
-  riptide list [-v] [NAME...]  the built-in catalog, or the files of NAME...
-  riptide clean [RUN_DIR...]   undo what killed runs left (default: ./riptide-runs/*)
+  riptide run SCENARIO [flags]   run a scenario against a real cluster; the exit
+                                 status is the verdict
+  riptide check RUN_DIR [flags]  re-analyse a stored history, rewrite the reports
+  riptide validate SCENARIO...   load and validate scenarios, print every problem
+  riptide list [-v] [NAME...]    the built-in catalog, or the files of NAME...
+  riptide clean [RUN_DIR...]     undo what killed runs left (default: ./riptide-runs/*
+                                 and every dead riptide container)
+  riptide help COMMAND           the arguments and flags of COMMAND (or riptide COMMAND -h)
 
 A SCENARIO is a file path or catalog:NAME, a built-in scenario.
 
-Exit status: 0 valid, 1 invalid, 2 unknown, 3 the harness could not run or
-was interrupted. With --fail-on invalid, unknown exits 0.
+Exit status: 0 valid, 1 invalid, 2 unknown, 3 the harness could not run
+(bad arguments included) or was interrupted. With --fail-on invalid,
+unknown exits 0.
 `
 
 func main() {
@@ -57,50 +58,57 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return cmdList(args[1:], stdout, stderr)
 	case "clean":
 		return cmdClean(args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
+	case "help", "-h", "-help", "--help":
+		return cmdHelp(args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "riptide: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "riptide: unknown command %q; commands: %s (riptide help)\n", args[0], strings.Join(commands, ", "))
 		return run.ExitHarness
 	}
 }
 
-// parse parses flags wherever they appear among the positional arguments.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+// commands are the subcommands, for riptide help COMMAND.
+var commands = []string{"run", "check", "validate", "list", "clean"}
+
+// cmdHelp prints the general usage, or with a command name that command's.
+func cmdHelp(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0 || len(args) == 1 && slices.Contains([]string{"-h", "-help", "--help"}, args[0]):
+		fmt.Fprint(stdout, usage)
+		return 0
+	case len(args) > 1:
+		fmt.Fprintf(stderr, "riptide help: want one command, got %d; usage: riptide help COMMAND\n", len(args))
+		return run.ExitHarness
+	case !slices.Contains(commands, args[0]):
+		fmt.Fprintf(stderr, "riptide help: unknown command %q; commands: %s\n", args[0], strings.Join(commands, ", "))
+		return run.ExitHarness
 	}
+	// Every command parses its flags before anything else: -h prints its
+	// usage and does nothing more.
+	return realMain([]string{args[0], "-h"}, stdout, stderr)
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "", "run directory (default: a new one under ./riptide-runs)")
-	seed := fs.Int64("seed", 0, "override the scenario's seed")
-	duration := fs.Duration("duration", 0, "override the length of the main phase")
-	platform := fs.String("platform", "", "override the scenario's platform: process or docker")
-	binary := fs.String("nats-server", "", "process platform: run this nats-server binary instead of building the pinned version")
-	image := fs.String("image", "", "docker platform: the server image (default: the official image of the scenario's version)")
-	toxiImage := fs.String("toxiproxy-image", "", "docker platform: the Toxiproxy image (default: ghcr.io/shopify/toxiproxy:2.12.0)")
-	failOnFlag := fs.String("fail-on", "", "the least bad verdict that fails: unknown (default) or invalid")
-	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this loopback address, e.g. 127.0.0.1:9090")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return run.ExitHarness
+	c := newSubcommand("run", "riptide run SCENARIO [flags]", `
+Run SCENARIO, a scenario file or catalog:NAME (riptide list), against a real
+cluster with its faults injected, check the recorded history and write the
+reports into a new run directory. The exit status is the verdict: 0 valid,
+1 invalid, 2 unknown, 3 the harness could not run or was interrupted.`)
+	fs := c.fs
+	out := fs.String("out", "", "the run directory `DIR`, absent or empty (default: a new one under ./riptide-runs)")
+	seed := fs.Int64("seed", 0, "override the scenario's seed with `N`")
+	duration := fs.Duration("duration", 0, "override the length of the main phase, e.g. 30s")
+	platform := fs.String("platform", "", "override the scenario's platform: `process|docker`")
+	binary := fs.String("nats-server", "", "process platform: run the nats-server binary at `PATH` instead of building the pinned version")
+	image := fs.String("image", "", "docker platform: the server `IMAGE` (default: the official image of the scenario's version)")
+	toxiImage := fs.String("toxiproxy-image", "", "docker platform: the Toxiproxy `IMAGE` (default: ghcr.io/shopify/toxiproxy:2.12.0)")
+	failOnFlag := fs.String("fail-on", "", "the least bad verdict that fails: `unknown|invalid` (default unknown: only valid passes)")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this loopback `ADDRESS`, e.g. 127.0.0.1:9090")
+	pos, status, done := c.parse(args, stdout, stderr)
+	if done {
+		return status
 	}
 	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "riptide run: want one scenario file, got %d\n", len(pos))
-		return run.ExitHarness
+		return c.usageError(stderr, "want one scenario, got %d", len(pos))
 	}
 	failOn, err := reports.ParseFailOn(*failOnFlag)
 	if err != nil {
@@ -128,9 +136,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(overridden) > 0 {
 		if err := sc.Validate(); err != nil {
-			fmt.Fprintf(stderr, "riptide: with %s: %v\n", strings.Join(overridden, ", "), err)
+			fmt.Fprintf(stderr, "riptide: invalid scenario with %s:\n%v\n", strings.Join(overridden, ", "), annotateOverrides(err, overridden))
 			return run.ExitHarness
 		}
+	}
+	// Flags that do not fit the platform, and a binary that is not there,
+	// are usage errors: caught before the run directory is made.
+	if err := checkPlatformFlags(sc, *platform != "", *binary, *image, *toxiImage); err != nil {
+		fmt.Fprintf(stderr, "riptide run: %v\n", err)
+		return run.ExitHarness
 	}
 
 	ctx, stop := interruptible(stderr)
@@ -196,16 +210,17 @@ func interruptible(stderr io.Writer) (context.Context, func()) {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	failOnFlag := fs.String("fail-on", "", "the least bad verdict that fails: unknown (default) or invalid")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return run.ExitHarness
+	c := newSubcommand("check", "riptide check RUN_DIR [flags]", `
+Re-analyse the history stored in RUN_DIR, the run directory of an earlier
+riptide run (or of a killed one), and rewrite its results.json and reports.
+The exit status is the verdict, as for riptide run.`)
+	failOnFlag := c.fs.String("fail-on", "", "the least bad verdict that fails: `unknown|invalid` (default unknown: only valid passes)")
+	pos, status, done := c.parse(args, stdout, stderr)
+	if done {
+		return status
 	}
 	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "riptide check: want one run directory, got %d\n", len(pos))
-		return run.ExitHarness
+		return c.usageError(stderr, "want one run directory, got %d", len(pos))
 	}
 	failOn, err := reports.ParseFailOn(*failOnFlag)
 	if err != nil {
@@ -222,12 +237,18 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "riptide validate: want one or more scenario files")
-		return run.ExitHarness
+	c := newSubcommand("validate", "riptide validate SCENARIO...", `
+Load and validate each SCENARIO, a scenario file or catalog:NAME, without
+running anything: print "SCENARIO: ok", or every problem as
+FILE:LINE:COLUMN: FIELD: MESSAGE. Exit status 0 when all are valid, else 3.`)
+	paths, status, done := c.parse(args, stdout, stderr)
+	if done {
+		return status
 	}
-	status := 0
-	for _, path := range args {
+	if len(paths) == 0 {
+		return c.usageError(stderr, "want one or more scenarios")
+	}
+	for _, path := range paths {
 		if _, err := scenarios.Open(path); err != nil {
 			fmt.Fprintln(stderr, err)
 			status = run.ExitHarness

@@ -91,6 +91,8 @@ func TestCheckOfAKilledRunIsNotValid(t *testing.T) {
 		{"harness killed, then riptide clean", dead, true, "the harness stopped before the end of the run"},
 		// This test's process wrote the begin line: the run goes on.
 		{"harness still running", "", false, "the run is still going on"},
+		// The harness ended the journal itself (a launch that failed).
+		{"run stopped by the harness", dead + `{"time":"2026-01-01T00:00:01Z","event":"end"}` + "\n", false, "the run stopped before its end"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()

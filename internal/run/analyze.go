@@ -186,6 +186,11 @@ func Check(ctx context.Context, dir string) (*reports.Results, error) {
 			note := diedNote
 			if _, running := injectors.Running(entries); running {
 				note = runningNote
+			} else if injectors.Ended(entries) && entries[len(entries)-1].Note == "" {
+				// The harness wrote the end line itself: it tore down and
+				// exited 3 without results (the cluster did not start, a
+				// step failed), it was not killed.
+				note = stoppedNote
 			}
 			f.HarnessErrors = append(f.HarnessErrors, note)
 		}
@@ -195,6 +200,8 @@ func Check(ctx context.Context, dir string) (*reports.Results, error) {
 }
 
 const tornNote = "history.jsonl ended in a torn line (the harness was killed while writing); it was dropped"
+
+const stoppedNote = "the run stopped before its end and wrote no results.json (it could not go on: the cluster did not start, or a step failed; its output said why): the history ends before the final drain"
 
 const diedNote = "the harness stopped before the end of the run (killed?) and wrote no results.json: the history ends before the final drain"
 

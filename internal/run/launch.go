@@ -10,6 +10,7 @@ import (
 	"github.com/riptidechaos/riptide/clusters"
 	"github.com/riptidechaos/riptide/clusters/docker"
 	"github.com/riptidechaos/riptide/clusters/nats"
+	"github.com/riptidechaos/riptide/scenarios"
 )
 
 // liveCluster is what the runner needs of a launched cluster, whatever the
@@ -41,9 +42,6 @@ func (r *runner) launch(ctx context.Context) (liveCluster, error) {
 	sc := r.sc
 	switch sc.Cluster.Platform {
 	case "process":
-		if r.opts.Image != "" || r.opts.ToxiproxyImage != "" {
-			return nil, fmt.Errorf("an image applies to the docker platform only; this scenario runs on the process platform (use --platform docker)")
-		}
 		bin, err := r.binary(ctx)
 		if err != nil {
 			return nil, err
@@ -56,9 +54,6 @@ func (r *runner) launch(ctx context.Context) (liveCluster, error) {
 			SyncInterval: sc.Cluster.Config["sync_interval"],
 		})
 	case "docker":
-		if r.opts.Binary != "" || sc.Cluster.Binary != "" {
-			return nil, fmt.Errorf("a server binary applies to the process platform only; on the docker platform name an image (--image)")
-		}
 		image := r.opts.Image
 		if image == "" {
 			image = sc.Cluster.Image
@@ -88,6 +83,23 @@ func (r *runner) launch(ctx context.Context) (liveCluster, error) {
 	default:
 		return nil, fmt.Errorf("platform %q is not available in this build of riptide; use platform: process or docker", sc.Cluster.Platform)
 	}
+}
+
+// checkPlatformOptions rejects options that do not apply to the scenario's
+// platform. Run calls it before it makes the run directory: a mistake in
+// the options leaves nothing behind.
+func checkPlatformOptions(sc *scenarios.Scenario, opts Options) error {
+	switch sc.Cluster.Platform {
+	case "process":
+		if opts.Image != "" || opts.ToxiproxyImage != "" {
+			return fmt.Errorf("an image applies to the docker platform only; this scenario runs on the process platform (use --platform docker)")
+		}
+	case "docker":
+		if opts.Binary != "" || sc.Cluster.Binary != "" {
+			return fmt.Errorf("a server binary applies to the process platform only; on the docker platform name an image (--image)")
+		}
+	}
+	return nil
 }
 
 // prefixed writes a platform's progress lines as the runner's own.

@@ -127,6 +127,9 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	if sc.Seed == 0 {
 		sc.Seed = time.Now().UnixNano()&(1<<53-1) | 1
 	}
+	if err := checkPlatformOptions(sc, r.opts); err != nil {
+		return nil, err
+	}
 	dir, err := makeRunDir(r.opts.Dir, sc.Name)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/riptidechaos/riptide/clusters/nats"
+	"github.com/riptidechaos/riptide/scenarios"
+)
+
+// checkPlatformFlags rejects, before anything is written, riptide run flags
+// that do not apply to the platform the run is on (the scenario's, or
+// --platform's when platformFlag), and a server binary that is not there.
+func checkPlatformFlags(sc *scenarios.Scenario, platformFlag bool, binary, image, toxiImage string) error {
+	platform := sc.Cluster.Platform
+	where := fmt.Sprintf("the scenario runs on the %s platform", platform)
+	if platformFlag {
+		where = "--platform " + platform + " was given"
+	}
+	switch platform {
+	case "process":
+		var images []string
+		if image != "" {
+			images = append(images, "--image")
+		}
+		if toxiImage != "" {
+			images = append(images, "--toxiproxy-image")
+		}
+		if len(images) > 0 {
+			fix := "; add --platform docker"
+			if platformFlag {
+				fix = ""
+			}
+			verb := "applies"
+			if len(images) > 1 {
+				verb = "apply"
+			}
+			return fmt.Errorf("%s %s to the docker platform only, and %s%s", strings.Join(images, " and "), verb, where, fix)
+		}
+		switch {
+		case binary != "":
+			if err := nats.CheckBinary(binary); err != nil {
+				return fmt.Errorf("--nats-server: %w", err)
+			}
+		case sc.Cluster.Binary != "":
+			if err := nats.CheckBinary(sc.Cluster.Binary); err != nil {
+				return fmt.Errorf("cluster.binary of %s: %w", sc.File, err)
+			}
+		}
+	case "docker":
+		if binary != "" {
+			return fmt.Errorf("--nats-server applies to the process platform only, and %s; name an image with --image instead", where)
+		}
+	}
+	return nil
+}
+
+// annotateOverrides marks the problems that riptide run's overrides caused,
+// since their positions are those of the file's values: a main phase too
+// short for a fault says that --duration set it.
+func annotateOverrides(err error, flags []string) error {
+	var probs *scenarios.Problems
+	if !errors.As(err, &probs) {
+		return err
+	}
+	list := slices.Clone(probs.List())
+	for i, p := range list {
+		switch {
+		case slices.Contains(flags, "--duration") && p.Field == "duration":
+			list[i].Msg += " (set by --duration)"
+		case slices.Contains(flags, "--duration") && strings.Contains(p.Msg, "main phase"):
+			list[i].Msg += " (the main phase's duration set by --duration)"
+		case slices.Contains(flags, "--platform") && p.Field == "cluster.platform":
+			list[i].Msg += " (set by --platform)"
+		case slices.Contains(flags, "--platform") && (p.Field == "cluster.binary" || p.Field == "cluster.image"):
+			list[i].Msg += " (the platform set by --platform)"
+		}
+	}
+	annotated := scenarios.Problems(list)
+	return &annotated
+}
