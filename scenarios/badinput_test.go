@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,6 +184,98 @@ func TestHostileFilesAreRefused(t *testing.T) {
 			require.Contains(t, err.Error(), tt.msg)
 		})
 	}
+}
+
+// aliasBomb is the tester's file: k faults, each an alias of one partition
+// whose k groups are aliases of one list of k nodes, k³ values in all.
+func aliasBomb(k int) string {
+	list := func(item string) string { return "[" + strings.TrimSuffix(strings.Repeat(item+", ", k), ", ") + "]" }
+	return "name: t\nduration: 20s\ncluster: {system: nats, nodes: 5}\nworkload: {kind: queue, rate: 100}\n" +
+		"x: &g " + list("n1") + "\n" +
+		"y: &f {kind: partition, at: 1s, duration: 2s, groups: " + list("*g") + "}\n" +
+		"faults: " + list("*f") + "\n"
+}
+
+// TestAliasesAreBounded feeds files that are small but whose aliases stand
+// for millions of values: each is refused with one problem at the alias
+// where the bound was crossed, having read only a bounded part of it. The
+// bound is on the work, so the test measures the memory allocated rather
+// than the time taken.
+func TestAliasesAreBounded(t *testing.T) {
+	// Aliases of aliases of aliases: the faults are an alias of a list of
+	// aliased faults, whose groups are an alias of a list of aliased lists.
+	chain := "name: t\nduration: 20s\ncluster: {system: nats, nodes: 5}\nworkload: {kind: queue}\n" +
+		"g: &g [" + strings.Repeat("n1, ", 99) + "n1]\n" +
+		"gs: &gs [" + strings.Repeat("*g, ", 99) + "*g]\n" +
+		"f: &f {kind: partition, at: 1s, duration: 2s, groups: *gs}\n" +
+		"fs: &fs [" + strings.Repeat("*f, ", 99) + "*f]\n" +
+		"faults: *fs\n"
+	// Anchors inside the faults themselves, no unknown fields needed.
+	nodes := "name: t\nduration: 20s\ncluster: {system: nats}\nworkload: {kind: queue}\nfaults:\n" +
+		"  - &k {kind: kill, at: 1s, nodes: &n [" + strings.Repeat("n1, ", 499) + "n1]}\n" +
+		"  - {kind: stop, at: 1s, nodes: *n}\n" + strings.Repeat("  - *k\n", 100)
+	tests := []struct {
+		name, src, pos, field string
+	}{
+		// Each fault is 2555 values: the fourth crosses the bound.
+		{"groups of aliased lists in aliased faults (k=50)", aliasBomb(50), "7:22", "faults[3]"},
+		{"groups of aliased lists in aliased faults (k=200)", aliasBomb(200), "7:10", "faults[0]"},
+		{"aliases of aliases of aliases", chain, "9:9", "faults"},
+		// 501 values for the stop's nodes, then 504 for each kill.
+		{"aliased node lists", nodes, "26:5", "faults[20]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := scenarios.Parse("x.yaml", []byte(tt.src))
+			runtime.ReadMemStats(&after)
+			var probs *scenarios.Problems
+			require.ErrorAs(t, err, &probs)
+			var found bool
+			for _, p := range probs.List() {
+				if strings.Contains(p.Msg, "aliases expand to more than 10000 values") {
+					found = true
+					require.Equal(t, tt.pos+" "+tt.field, posString(p.Pos)+" "+p.Field, "%s", p)
+				}
+			}
+			require.True(t, found, "no aliasing problem in:\n%v", err)
+			require.NotContains(t, err.Error(), "too many problems", "stopped by the aliases, not by the problems")
+			// Reading 10000 values takes a few MB; the 8 million of the
+			// k=200 file took 5.9 GB.
+			require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(32<<20), "bytes allocated")
+		})
+	}
+}
+
+// Aliases a scenario has a use for still work, within the bound; merge
+// keys are refused as before, with the same message, whatever the bound.
+func TestAliasesWithinTheBound(t *testing.T) {
+	src := `name: t
+duration: 60s
+cluster: {system: nats, nodes: 3}
+workload: {kind: queue}
+faults:
+  - &kill {kind: kill, target: n1, at: 5s}
+  - *kill
+  - {kind: partition, at: 20s, duration: 5s, groups: &sides [[n1], [n2, n3]]}
+  - {kind: partition, at: 40s, duration: 5s, groups: *sides}
+`
+	s, err := scenarios.Parse("x.yaml", []byte(src))
+	require.NoError(t, err)
+	require.Len(t, s.Faults, 4)
+	require.Equal(t, s.Faults[0], s.Faults[1])
+	require.Equal(t, [][]string{{"n1"}, {"n2", "n3"}}, s.Faults[3].Groups)
+
+	// 2400 aliases of a fault of three fields are 9600 values: within it.
+	big := src + strings.Repeat("  - *kill\n", 2400)
+	s, err = scenarios.Parse("x.yaml", []byte(big))
+	require.NoError(t, err)
+	require.Len(t, s.Faults, 2404)
+
+	_, err = scenarios.Parse("x.yaml", []byte(src+"  - <<: *kill\n    at: 50s\n"))
+	require.ErrorContains(t, err, "x.yaml:10:5: faults[4]: merge keys (<<) are not supported; write the fields out")
+	require.NotContains(t, err.Error(), "aliases expand")
 }
 
 func requireRefused(t *testing.T, src []byte, field, msg string) {

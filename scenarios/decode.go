@@ -19,11 +19,32 @@ type decoder struct {
 	pos      map[string]Pos
 	failed   map[string]bool // paths whose value could not be decoded
 	problems Problems
+	// aliasDepth is how many aliases lead to the value being decoded, and
+	// aliased how many values have been reached through one; see maxAliased.
+	aliasDepth, aliased int
+	// outerAlias and outerPath are the outermost alias being followed,
+	// where a problem about aliasing points: in the file, where it is used.
+	outerAlias *yaml.Node
+	outerPath  string
+	// stopped is set when decoding gives up part way: too many problems,
+	// or aliases that expand too far.
+	stopped bool
 }
 
 // maxProblems bounds the work and the output for hostile input (a huge
 // mapping reused through aliases); nobody fixes a hundred problems at once.
 const maxProblems = 100
+
+// maxAliased bounds the values a file may reach through aliases. yaml.v3
+// keeps an alias as one node pointing at its anchor, but the decoder, the
+// position map and validation visit the anchor's values at every use:
+// aliases of aliases multiply (200 faults each with 200 aliased groups of
+// 200 nodes is 8 million values from 3 KB), and neither the size limit nor
+// maxProblems stops valid values. yaml.v3's own Decode bounds the ratio of
+// aliased to written values, which still lets a small file reach hundreds
+// of thousands; a scenario that aliases a few faults or groups needs a few
+// hundred, so a plain count is enough and easier to explain.
+const maxAliased = 10_000
 
 // keySuffix marks the position of a key, rather than its value, in the pos
 // map: problems about the key itself (unknown anomaly kind) point there.
@@ -40,15 +61,17 @@ func newDecoder(file string) *decoder {
 
 func nodePos(n *yaml.Node) Pos { return Pos{Line: n.Line, Column: n.Column} }
 
-func (d *decoder) full() bool { return len(d.problems) >= maxProblems }
+// full reports whether decoding has stopped; the walk then unwinds.
+func (d *decoder) full() bool { return d.stopped }
 
-// add records a problem at node n. Past maxProblems the decoder stops, and
+// add records a problem at node n. At maxProblems the decoder stops, and
 // Parse says that the list was cut short.
 func (d *decoder) add(n *yaml.Node, path, format string, args ...any) {
 	if d.full() {
 		return
 	}
 	d.problems = append(d.problems, Problem{File: d.file, Pos: nodePos(n), Field: path, Msg: fmt.Sprintf(format, args...)})
+	d.stopped = len(d.problems) >= maxProblems
 }
 
 // fail records a value that could not be decoded, so that validation does
@@ -77,8 +100,25 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	d.pos[path] = nodePos(n)
 	// An alias stands for its anchor's node. The scenario types do not
 	// nest, so following aliases always ends, even for a recursive anchor.
+	alias := n
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
+	}
+	if n != alias {
+		if d.aliasDepth == 0 {
+			d.outerAlias, d.outerPath = alias, path
+		}
+		d.aliasDepth++
+		defer func() { d.aliasDepth-- }()
+	}
+	if d.aliasDepth > 0 {
+		// Counted before the value is decoded, so that the walk stops
+		// at the first value past the bound, whatever its kind.
+		if d.aliased++; d.aliased > maxAliased {
+			d.add(d.outerAlias, d.outerPath, "aliases expand to more than %d values; alias fewer or smaller parts, or write the values out", maxAliased)
+			d.stopped = true
+			return
+		}
 	}
 	switch {
 	case v.Type() == durationType:
@@ -117,7 +157,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		p := join(path, name)
 		f, ok := byName[name]
 		if !ok {
-			d.add(k, p, "unknown field; allowed: %s", fieldNames(fields))
+			d.add(k, p, "unknown field; %s", allowedFields(n, v.Type(), fields))
 			continue
 		}
 		d.pos[p+keySuffix] = nodePos(k)
@@ -128,6 +168,27 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		}
 		d.value(val, v.Field(f.index), p)
 	}
+}
+
+// allowedFields says which fields mapping n may hold: for a fault of a
+// known kind, those of its kind (the kind key may come after the typo),
+// else every field of the type.
+func allowedFields(n *yaml.Node, t reflect.Type, fields []field) string {
+	if t == reflect.TypeFor[Fault]() {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			for val.Kind == yaml.AliasNode && val.Alias != nil {
+				val = val.Alias
+			}
+			if k.Value != "kind" || val.Kind != yaml.ScalarNode {
+				continue
+			}
+			if kf, known := faultFields[val.Value]; known {
+				return fmt.Sprintf("fields of %s: kind, %s", val.Value, strings.Join(kf, ", "))
+			}
+		}
+	}
+	return "allowed: " + fieldNames(fields)
 }
 
 // key checks one mapping key: a plain scalar, not seen before in the mapping.

@@ -3,7 +3,10 @@ package scenarios_test
 import (
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,6 +46,24 @@ cluster: {system: nats, colour: red}
 workload: {kind: queue}
 `,
 			want: []want{{"3:25", "cluster.colour", "unknown field; allowed: system, version, nodes, platform, binary, image, config"}},
+		},
+		{
+			// A fault's unknown field lists what its kind takes, even with
+			// the kind after the typo; an unknown kind, every fault field.
+			name: "unknown field of a fault",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats}
+workload: {kind: queue}
+faults:
+  - {target: n1, at: 1s, duraton: 2s, kind: pause}
+  - {kind: nap, sleep: 2s}
+`,
+			want: []want{
+				{"6:26", "faults[0].duraton", "unknown field; fields of pause: kind, target, nodes, at, every, start_jitter, duration"},
+				{"7:12", "faults[1].kind", `unknown value "nap"; allowed: kill, stop, pause`},
+				{"7:17", "faults[1].sleep", "unknown field; allowed: kind, target, nodes"},
+			},
 		},
 		{
 			// The misspelling is unknown, and the real field is then missing.
@@ -285,6 +306,62 @@ cluster: {system: nats}
 			want: []want{{"2:1", "", "invalid YAML: mapping values are not allowed in this context"}},
 		},
 		{
+			// yaml.v3 says line 1 by saying no line at all.
+			name: "yaml syntax error on the first line",
+			yaml: "name: t: u\nduration: 60s\n",
+			want: []want{{"1:1", "", "invalid YAML: mapping values are not allowed in this context"}},
+		},
+		{
+			// yaml.v3 names line 6, where the value it was reading starts.
+			name: "tab indenting a field",
+			yaml: "name: t\ndescription: x\nseed: 1\nduration: 20s\ncluster:\n  system: nats\n\tnodes: 3\nworkload: {kind: queue}\n",
+			want: []want{{"7:1", "", "invalid YAML: found a tab character that violates indentation"}},
+		},
+		{
+			name: "tab after spaces, lines after the value",
+			yaml: "name: t\nduration: 60s\ncluster:\n  system: nats\n\n  \t\nworkload: {kind: queue}\n",
+			want: []want{{"6:3", "", "invalid YAML: found a tab character that violates indentation"}},
+		},
+		{
+			// Here yaml.v3 names the line of the |.
+			name: "tab indenting a block of text",
+			yaml: "name: t\nduration: 60s\ndescription: |\n  some text\n\tmore\ncluster: {system: nats}\n",
+			want: []want{{"5:1", "", "invalid YAML: found a tab character where an indentation space is expected"}},
+		},
+		{
+			name: "alias to no anchor",
+			yaml: "name: t\nduration: 20s\ncluster: *nope\nworkload: {kind: queue}\n",
+			want: []want{{"3:10", "", "invalid YAML: unknown anchor 'nope' referenced"}},
+		},
+		{
+			// Not *nope in the comment, nor *nopes, nor the plain text a*nope.
+			name: "alias to no anchor in a list",
+			yaml: "# uses *nope\nname: t\ndescription: a*nope\nx: &nopes [n1]\nfaults: [*nopes, *nope]\n",
+			want: []want{{"5:18", "", "invalid YAML: unknown anchor 'nope' referenced"}},
+		},
+		{
+			// A scanner error, with its line, not one of the reader's.
+			name: "invalid escape",
+			yaml: "name: t\nduration: 60s\ndescription: \"\\uD800\"\n",
+			want: []want{{"3:1", "", "invalid YAML: found invalid Unicode character escape code"}},
+		},
+		{
+			name: "control character",
+			yaml: "name: t\nduration: 20s\ndescription: a\x01b\n",
+			want: []want{{"3:15", "", "invalid YAML: control characters are not allowed"}},
+		},
+		{
+			name: "binary",
+			yaml: "\x00\x01\x02\x03\x04\x05\x06\x07\x08",
+			want: []want{{"1:1", "", "invalid YAML: control characters are not allowed"}},
+		},
+		{
+			// Columns count characters: é is one.
+			name: "invalid UTF-8",
+			yaml: "name: t\ndescription: \"é\xffx\"\n",
+			want: []want{{"2:16", "", "invalid YAML: invalid leading UTF-8 octet"}},
+		},
+		{
 			name: "image on the process platform",
 			yaml: `name: t
 duration: 60s
@@ -525,6 +602,63 @@ func TestLoadMissingFile(t *testing.T) {
 	require.ErrorIs(t, err, fs.ErrNotExist)
 	var probs *scenarios.Problems
 	require.NotErrorAs(t, err, &probs, "a missing file is not a problem of the scenario")
+}
+
+// A named pipe that nobody writes to is refused at once: Load does not
+// wait for a writer, which may never come.
+func TestLoadNamedPipeWithoutWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo.yaml")
+	require.NoError(t, syscall.Mkfifo(path, 0o600))
+	err := loadWithin(t, path)
+	var probs *scenarios.Problems
+	require.ErrorAs(t, err, &probs)
+	require.Equal(t, path+":1:1: empty scenario: nothing was written to this pipe (riptide reads a named pipe only if a writer has it open already)", err.Error())
+}
+
+// A named pipe whose writer is there first is read, as far as the size
+// limit: opening without waiting still waits for the data.
+func TestLoadNamedPipeWithWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo.yaml")
+	require.NoError(t, syscall.Mkfifo(path, 0o600))
+	// Read and write, the open does not wait for a reader (Linux).
+	w, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer w.Close()
+	// One byte past the limit, more than the pipe holds: Load reads it
+	// all while it is written, then stops without waiting for the end.
+	go func() { _, _ = w.WriteString("name: t\ndescription: " + strings.Repeat("x", 1<<20) + "\n") }()
+	require.ErrorContains(t, loadWithin(t, path), "fifo.yaml:1:1: file is larger than 1048576 bytes")
+}
+
+// A pipe from the shell (/dev/stdin, <(...)) is read to its end.
+func TestLoadPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	_, err = w.WriteString("name: piped\nduration: 1m\ncluster: {system: nats}\nworkload: {kind: queue}\n")
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	s, err := scenarios.Load(fmt.Sprintf("/dev/fd/%d", r.Fd()))
+	require.NoError(t, err)
+	require.Equal(t, "piped", s.Name)
+}
+
+// loadWithin loads path, failing the test if that takes more than a few
+// seconds rather than hanging it.
+func loadWithin(t *testing.T, path string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := scenarios.Load(path)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Load(%s) did not return", path)
+		return nil
+	}
 }
 
 func dur(s string) scenarios.Duration {
