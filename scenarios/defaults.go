@@ -1,6 +1,9 @@
 package scenarios
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Defaults for what a scenario leaves out.
 const (
@@ -16,16 +19,16 @@ const (
 	defaultDrain       = Duration(30 * time.Second)
 )
 
-// ApplyDefaults fills in what the scenario leaves out. Text fields are
-// filled when empty. Numbers and durations of a loaded scenario are filled
-// only when their key is absent, so that an explicit `nodes: 0` stays and
-// Validate reports it; in a scenario built in Go, zero means unset, except
-// for consumers, where 0 (a producer-only run) is a real choice.
-// ApplyDefaults is idempotent.
 // defaultMinAckedBeforeFault matches the availability checker's own
 // default: a handful of seconds of even a slow workload.
 const defaultMinAckedBeforeFault = 20
 
+// ApplyDefaults fills in what the scenario leaves out. Text fields are
+// filled when empty. Numbers and durations of a loaded scenario are filled
+// only when their key is absent, so that an explicit `nodes: 0` (or
+// `flips: 0`, `min_acked_before_fault: 0`) stays and Validate reports it;
+// in a scenario built in Go, zero means unset, except for consumers, where
+// 0 (a producer-only run) is a real choice. ApplyDefaults is idempotent.
 func (s *Scenario) ApplyDefaults() {
 	c := &s.Cluster
 	if c.System == "nats" && c.Version == "" {
@@ -64,10 +67,11 @@ func (s *Scenario) ApplyDefaults() {
 	}
 
 	for i := range s.Faults {
-		s.Faults[i].applyDefaults()
+		p := fmt.Sprintf("faults[%d].", i)
+		s.Faults[i].applyDefaults(c.Nodes, func(field string, zero bool) bool { return s.unset(p+field, zero) })
 	}
 
-	if s.Checks.MinAckedBeforeFault == 0 {
+	if s.unset("checks.min_acked_before_fault", s.Checks.MinAckedBeforeFault == 0) {
 		s.Checks.MinAckedBeforeFault = defaultMinAckedBeforeFault
 	}
 }

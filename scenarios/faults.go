@@ -2,12 +2,15 @@ package scenarios
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/riptidechaos/riptide/injectors"
 )
 
 // The rules of the fault schedule: which fields each kind takes, their
@@ -115,8 +118,11 @@ var linkKinds = []string{"latency", "bandwidth", "reset-peer", "slow-close", "sl
 // IsLinkKind reports whether kind acts on link proxies.
 func IsLinkKind(kind string) bool { return slices.Contains(linkKinds, kind) }
 
-// applyDefaults fills in what a fault leaves out.
-func (f *Fault) applyDefaults() {
+// applyDefaults fills in what a fault leaves out, on a cluster of nodes
+// nodes (0: not known). unset says whether a number field (flips, bytes)
+// was left out, given whether it is zero: in a loaded file an explicit 0
+// stays, for validation to report.
+func (f *Fault) applyDefaults(nodes int, unset func(field string, zero bool) bool) {
 	named := len(f.Nodes) > 0 || len(f.Links) > 0
 	switch {
 	case f.Kind == "partition":
@@ -129,7 +135,7 @@ func (f *Fault) applyDefaults() {
 			case "isolate-one", "bridge":
 				f.Target = or(f.Target, "random-one")
 			case "halves":
-				f.Target = or(f.Target, "random-minority")
+				f.Target = or(f.Target, halvesTarget(nodes))
 			}
 		}
 		// Ring and bridge have no side that clients could stay with.
@@ -159,10 +165,10 @@ func (f *Fault) applyDefaults() {
 		}
 		f.Files = or(f.Files, defaultFiles)
 		f.Stop = or(f.Stop, "kill")
-		if f.Kind == "bitflip" && f.Flips == 0 {
+		if f.Kind == "bitflip" && unset("flips", f.Flips == 0) {
 			f.Flips = defaultFlips
 		}
-		if f.Kind == "truncate" && f.Bytes == 0 {
+		if f.Kind == "truncate" && unset("bytes", f.Bytes == 0) {
 			f.Bytes = defaultTruncate
 		}
 	case f.Kind == "kill" || f.Kind == "stop" || f.Kind == "pause":
@@ -220,6 +226,11 @@ func (v *validator) fault(i int) {
 	}
 	if has("clients") && f.Clients != "" {
 		v.enum(p+".clients", f.Clients, enumOf(fv.Type(), "clients"))
+		// Without its clients' links, a link fault on 1 node has no link
+		// to act on (partitions of 1 node are refused by mode).
+		if IsLinkKind(f.Kind) && f.Clients == "keep" && len(f.Links) == 0 && v.clusterSize() == 1 {
+			v.addf(p+".clients", "keep leaves nothing to act on: a cluster of 1 node has no node-to-node links; allowed here: cut (the clients' links)")
+		}
 	}
 	if has("stop") {
 		v.enum(p+".stop", f.Stop, enumOf(fv.Type(), "stop"))
@@ -232,7 +243,7 @@ func (v *validator) fault(i int) {
 }
 
 // faultTarget checks target, nodes and links: exactly one way of naming
-// what the fault acts on.
+// what the fault acts on, and one that names nodes on this cluster.
 func (v *validator) faultTarget(p string, f Fault) {
 	switch {
 	case len(f.Nodes) > 0 && len(f.Links) > 0:
@@ -244,33 +255,58 @@ func (v *validator) faultTarget(p string, f Fault) {
 	case len(f.Links) > 0 && f.Clients != "":
 		v.addf(p+".clients", "not allowed with links: name the clients' links as client-n2")
 	}
-	if len(f.Nodes) > 0 {
-		seen := map[string]bool{}
-		for j, n := range f.Nodes {
-			path := fmt.Sprintf("%s.nodes[%d]", p, j)
-			if !v.nodeName(n) {
-				v.addf(path, "unknown node %q; allowed: %s", n, v.nodeNames())
-			} else if seen[n] {
-				v.addf(path, "node %s listed twice", n)
-			}
-			seen[n] = true
-		}
-		return
-	}
-	if len(f.Links) > 0 {
-		return
-	}
 	words := faultTargets[f.Kind]
 	if f.Kind == "partition" {
 		words = partitionTargets[f.Mode]
-		if words == nil {
-			if f.Target != "" && slices.Contains(faultModes["partition"], f.Mode) {
+		if words == nil && slices.Contains(faultModes["partition"], f.Mode) {
+			// The mode's shape names its nodes: a target or a node list
+			// would be silently ignored.
+			if f.Target != "" {
 				v.addf(p+".target", "not allowed for mode %s: %s", f.Mode, modeShape(f.Mode))
+			}
+			if len(f.Nodes) > 0 {
+				v.addf(p+".nodes", "not allowed for mode %s: %s", f.Mode, modeShape(f.Mode))
 			}
 			return
 		}
 	}
-	v.target(p+".target", words, f.Target)
+	if len(f.Nodes) > 0 {
+		v.nodeList(p, f)
+		return
+	}
+	if len(f.Links) > 0 || words == nil {
+		return
+	}
+	v.target(p+".target", f, words)
+}
+
+// nodeList checks an explicit list of nodes: known, each once, and as
+// many as a partition's mode can cut with.
+func (v *validator) nodeList(p string, f Fault) {
+	seen := map[string]bool{}
+	ok := true
+	for j, n := range f.Nodes {
+		path := fmt.Sprintf("%s.nodes[%d]", p, j)
+		if !v.nodeName(n) {
+			v.addf(path, "unknown node %q; allowed: %s", n, v.nodeNames())
+			ok = false
+		} else if seen[n] {
+			v.addf(path, "node %s listed twice", n)
+			ok = false
+		}
+		seen[n] = true
+	}
+	n := v.clusterSize()
+	if !ok || n == 0 || f.Kind != "partition" || !v.modeFits(f) {
+		return
+	}
+	switch {
+	case f.Mode == "bridge" && len(f.Nodes) != 1:
+		v.addf(p+".nodes", "mode bridge takes exactly one node, the bridge that sees both halves; got %d: %s",
+			len(f.Nodes), strings.Join(f.Nodes, ", "))
+	case f.Mode == "halves" && len(f.Nodes) >= n:
+		v.addf(p+".nodes", "mode halves needs a node on each side: the list holds all %d nodes; leave out at least one", n)
+	}
 }
 
 func modeShape(mode string) string {
@@ -285,9 +321,27 @@ func modeShape(mode string) string {
 	return "the mode names its nodes"
 }
 
-// target checks a fault's target: a word the kind allows or a node name.
-func (v *validator) target(path string, words []string, target string) {
-	if slices.Contains(words, target) || v.nodeName(target) {
+// target checks a fault's target: a word the kind allows, and that names
+// nodes on this cluster, or a node name.
+func (v *validator) target(path string, f Fault, words []string) {
+	target := f.Target
+	if v.nodeName(target) {
+		return
+	}
+	if slices.Contains(words, target) {
+		n := v.clusterSize()
+		if n == 0 || (f.Kind == "partition" && !v.modeFits(f)) {
+			return // the node count or the mode has its own problem
+		}
+		if why := targetProblem(f, target, n); why != "" {
+			var fit []string
+			for _, w := range words {
+				if targetProblem(f, w, n) == "" {
+					fit = append(fit, w)
+				}
+			}
+			v.addf(path, "%s; allowed: %s or a node name %s", why, strings.Join(fit, ", "), v.nodeNames())
+		}
 		return
 	}
 	if target == "" {
@@ -295,6 +349,61 @@ func (v *validator) target(path string, words []string, target string) {
 		return
 	}
 	v.addf(path, "unknown target %q; allowed: %s or a node name %s", target, strings.Join(words, ", "), v.nodeNames())
+}
+
+// targetSize is how many nodes a target word names on a cluster of n
+// nodes, by the very code that resolves it when the fault fires
+// (injectors.ResolveTarget), so that validation and the run cannot
+// disagree: 0 for a word that names no node there (a minority of 2
+// nodes), and for all-links, which names links. Sizes do not depend on
+// the draw; leader counts as one node.
+func targetSize(target string, n int) int {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = "n" + strconv.Itoa(i+1)
+	}
+	got, err := injectors.ResolveTarget(target, names, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		return 0
+	}
+	return len(got)
+}
+
+// targetProblem says why the target word cannot act on a cluster of n
+// nodes in fault f, or "" when it can.
+func targetProblem(f Fault, target string, n int) string {
+	if target == "all-links" {
+		return ""
+	}
+	k := targetSize(target, n)
+	if k == 0 {
+		least := n + 1
+		for least < maxNodes && targetSize(target, least) == 0 {
+			least++
+		}
+		return fmt.Sprintf("%s needs at least %d nodes, the cluster has %d (on %d it names no node)", target, least, n, n)
+	}
+	if f.Kind == "partition" && f.Mode == "halves" && k >= n {
+		return fmt.Sprintf("%s is all %d nodes, which leaves the other side of halves empty", target, n)
+	}
+	return ""
+}
+
+// clusterSize is the node count when it is valid, else 0: checks that
+// depend on it are left out, and the count has its own problem.
+func (v *validator) clusterSize() int {
+	if n := v.s.Cluster.Nodes; n >= 1 && n <= maxNodes {
+		return n
+	}
+	return 0
+}
+
+// modeFits reports whether the cluster is large enough for the fault's
+// partition mode (partition reports it when it is not).
+func (v *validator) modeFits(f Fault) bool {
+	least := partitionMinNodes[f.Mode]
+	n := v.clusterSize()
+	return n == 0 || n >= least
 }
 
 // nodes is the node count to check names against: with an invalid count,
@@ -323,7 +432,7 @@ func (v *validator) nodeNames() string {
 }
 
 func (v *validator) partition(p string, f Fault) {
-	if least := partitionMinNodes[f.Mode]; least > 0 && v.s.Cluster.Nodes >= 1 && v.s.Cluster.Nodes < least {
+	if least := partitionMinNodes[f.Mode]; !v.modeFits(f) {
 		why := ""
 		if f.Mode == "ring" {
 			why = " (in a ring of 3 every node already sees both others)"
@@ -457,6 +566,10 @@ func (v *validator) timing(p string, f Fault) {
 		v.addf(p+".start_jitter", "must be >= 0, got %s", j)
 	case every >= minEvery && held < every && j >= every-held:
 		v.addf(p+".start_jitter", "must be less than every minus how long the fault holds (%s), got %s, so that firings do not overlap", every-held, j)
+	case inRange && f.At >= 0 && f.At.D() < end && j > 0 && j >= end-f.At.D():
+		// A first firing drawn past the end never fires: the fault (all
+		// of it, without every) would silently not happen.
+		v.addf(p+".start_jitter", "at + start_jitter must be before the end of the main phase (duration %s), got %s + %s", end, f.At, j)
 	}
 }
 
@@ -517,6 +630,10 @@ func (v *validator) faultSettings(p string, f Fault) {
 			v.addf(p+".from", "required for random: the kinds to draw from; allowed: %s", strings.Join(RandomKinds, ", "))
 		}
 		seen := map[string]bool{}
+		// A random partition isolates one node below 3 nodes: on 1 node
+		// that cuts nothing.
+		least := partitionMinNodes["isolate-one"]
+		n := v.clusterSize()
 		for j, k := range f.From {
 			path := fmt.Sprintf("%s.from[%d]", p, j)
 			switch {
@@ -524,15 +641,30 @@ func (v *validator) faultSettings(p string, f Fault) {
 				v.addf(path, "unknown value %q; allowed: %s", k, strings.Join(RandomKinds, ", "))
 			case seen[k]:
 				v.addf(path, "kind %s listed twice", k)
+			case k == "partition" && n > 0 && n < least:
+				v.addf(path, "partition needs at least %d nodes, the cluster has %d (a random partition isolates one node, which cuts nothing here); allowed: %s",
+					least, n, strings.Join(slices.DeleteFunc(slices.Clone(RandomKinds), func(k string) bool { return k == "partition" }), ", "))
 			}
 			seen[k] = true
 		}
 	}
 }
 
+// halvesTarget is the default target of a halves partition: a drawn
+// minority, or on 2 nodes, where a strict minority is no node, a drawn
+// node (the same cut: the target side is filled up to n/2 nodes anyway).
+func halvesTarget(nodes int) string {
+	if nodes == 2 {
+		return "random-one"
+	}
+	return "random-minority"
+}
+
 // Resolved returns the fault with its defaults filled in, for faults built
-// in Go (the runner draws the faults of a random entry this way).
+// in Go (the runner draws the faults of a random entry this way): zero
+// numbers take their defaults, and the defaults are those of a cluster of
+// 3 nodes or more.
 func (f Fault) Resolved() Fault {
-	f.applyDefaults()
+	f.applyDefaults(0, func(_ string, zero bool) bool { return zero })
 	return f
 }

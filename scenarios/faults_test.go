@@ -8,10 +8,10 @@ import (
 	"github.com/riptidechaos/riptide/scenarios"
 )
 
-// faultScenario wraps fault lines in a valid 3-node scenario; the faults
-// start on line 6.
+// faultScenario wraps fault lines in a valid scenario of that many nodes
+// (the stream on min(nodes, 3) of them); the faults start on line 6.
 func faultScenario(nodes string, faults string) string {
-	return "name: t\nduration: 60s\ncluster: {system: nats, nodes: " + nodes + "}\nworkload: {kind: queue, replicas: 3}\nfaults:\n" + faults
+	return "name: t\nduration: 60s\ncluster: {system: nats, nodes: " + nodes + "}\nworkload: {kind: queue}\nfaults:\n" + faults
 }
 
 // Every fault shape the documentation shows loads, and the defaults fill
@@ -51,6 +51,16 @@ func TestFaultShapesLoad(t *testing.T) {
 			scenarios.Fault{Kind: "truncate", Target: "n2", Files: "*.idx", Bytes: 100, Stop: "graceful", At: dur("5s")}},
 		{"random", "3", "  - {kind: random, every: 10s, duration: 5s, from: [kill, pause, partition, latency]}",
 			scenarios.Fault{Kind: "random", Every: dur("10s"), Duration: dur("5s"), From: []string{"kill", "pause", "partition", "latency"}}},
+		// A strict minority of 2 nodes is no node: halves draws one node,
+		// which makes the same cut.
+		{"halves of 2 nodes", "2", "  - {kind: partition, mode: halves, at: 5s, duration: 10s}",
+			scenarios.Fault{Kind: "partition", Target: "random-one", Mode: "halves", Clients: "cut", Direction: "both", At: dur("5s"), Duration: dur("10s")}},
+		{"jitter up to the end", "3", "  - {kind: pause, target: n1, at: 50s, start_jitter: 9s, duration: 1s}",
+			scenarios.Fault{Kind: "pause", Target: "n1", At: dur("50s"), StartJitter: dur("9s"), Duration: dur("1s")}},
+		{"random without partition on 1 node", "1", "  - {kind: random, every: 10s, duration: 5s, from: [kill, latency]}",
+			scenarios.Fault{Kind: "random", Every: dur("10s"), Duration: dur("5s"), From: []string{"kill", "latency"}}},
+		{"link fault on 1 node", "1", "  - {kind: down, target: n1, at: 5s, duration: 5s}",
+			scenarios.Fault{Kind: "down", Target: "n1", Clients: "cut", At: dur("5s"), Duration: dur("5s")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,6 +151,43 @@ func TestFaultRulesReportProblems(t *testing.T) {
 			[]want{{"6:28", "faults[0].files", `invalid glob "["`}}},
 		{"random without every", "3", "  - {kind: random, duration: 5s, from: [kill]}",
 			[]want{{"6:5", "faults[0].every", "required for random: how often a fault is drawn, e.g. 10s"}}},
+		// Targets that name no node on the cluster, as the run would
+		// resolve them, are refused before a cluster starts.
+		{"minority of 2 nodes", "2", "  - {kind: kill, target: minority, at: 1s, restart_after: 2s}",
+			[]want{{"6:26", "faults[0].target", "minority needs at least 3 nodes, the cluster has 2 (on 2 it names no node); allowed: one, random-one, majority, random-majority, all, leader or a node name n1..n2"}}},
+		{"random minority of 1 node", "1", "  - {kind: latency, target: random-minority, latency: 10ms, at: 1s, duration: 2s}",
+			[]want{{"6:29", "faults[0].target", "random-minority needs at least 3 nodes, the cluster has 1 (on 1 it names no node); allowed: all-links, one, random-one, majority, random-majority, all, leader or a node name n1"}}},
+		{"isolate a minority of 2 nodes", "2", "  - {kind: partition, target: random-minority, at: 1s, duration: 2s}",
+			[]want{{"6:31", "faults[0].target", "random-minority needs at least 3 nodes, the cluster has 2 (on 2 it names no node); allowed: one, random-one, leader or a node name n1..n2"}}},
+		{"disk fault on a minority of 2 nodes", "2", "  - {kind: truncate, target: minority, at: 1s}",
+			[]want{{"6:30", "faults[0].target", "minority needs at least 3 nodes"}}},
+		// Partitions that cut nothing, or would ignore what they are told.
+		{"bridge of two nodes", "5", "  - {kind: partition, mode: bridge, nodes: [n1, n2], at: 2s, duration: 2s}",
+			[]want{{"6:44", "faults[0].nodes", "mode bridge takes exactly one node, the bridge that sees both halves; got 2: n1, n2"}}},
+		{"nodes for ring", "5", "  - {kind: partition, mode: ring, nodes: [n1, n2], at: 2s, duration: 2s}",
+			[]want{{"6:42", "faults[0].nodes", "not allowed for mode ring: every node, in order, sees only its two neighbours"}}},
+		{"nodes for isolate-leader", "3", "  - {kind: partition, mode: isolate-leader, nodes: [n1], at: 2s, duration: 2s}",
+			[]want{{"6:52", "faults[0].nodes", "not allowed for mode isolate-leader: it cuts off the stream's leader"}}},
+		{"nodes for groups", "3", "  - {kind: partition, groups: [[n1], [n2, n3]], nodes: [n1], at: 2s, duration: 2s}",
+			[]want{{"6:56", "faults[0].nodes", "not allowed for mode groups: groups names every node"}}},
+		{"halves of every node", "3", "  - {kind: partition, mode: halves, nodes: [n1, n2, n3], at: 2s, duration: 2s}",
+			[]want{{"6:44", "faults[0].nodes", "mode halves needs a node on each side: the list holds all 3 nodes; leave out at least one"}}},
+		{"halves with a majority of 2 nodes", "2", "  - {kind: partition, mode: halves, target: majority, at: 2s, duration: 2s}",
+			[]want{{"6:45", "faults[0].target", "majority is all 2 nodes, which leaves the other side of halves empty; allowed: one, random-one, leader or a node name n1..n2"}}},
+		{"random partition of 1 node", "1", "  - {kind: random, from: [partition], every: 5s, duration: 2s}",
+			[]want{{"6:27", "faults[0].from[0]", "partition needs at least 2 nodes, the cluster has 1 (a random partition isolates one node, which cuts nothing here); allowed: kill, stop, pause, restart, latency, bandwidth, reset-peer, slow-close, slicer, limit-data, down"}}},
+		{"links of 1 node without its clients", "1", "  - {kind: latency, latency: 10ms, clients: keep, at: 1s, duration: 2s}",
+			[]want{{"6:45", "faults[0].clients", "keep leaves nothing to act on: a cluster of 1 node has no node-to-node links; allowed here: cut"}}},
+		// A firing drawn past the end of the main phase never happens.
+		{"jitter past the end", "3", "  - {kind: pause, target: n1, at: 1s, start_jitter: 1000h, duration: 2s}",
+			[]want{{"6:53", "faults[0].start_jitter", "at + start_jitter must be before the end of the main phase (duration 1m0s), got 1s + 1000h0m0s"}}},
+		{"first repeated firing past the end", "3", "  - {kind: pause, target: n1, at: 55s, every: 10s, start_jitter: 5s, duration: 2s}",
+			[]want{{"6:66", "faults[0].start_jitter", "at + start_jitter must be before the end of the main phase (duration 1m0s), got 55s + 5s"}}},
+		// An explicit zero is validated, not replaced by the default.
+		{"no flips", "3", "  - {kind: bitflip, flips: 0, at: 1s}",
+			[]want{{"6:28", "faults[0].flips", "must be between 1 and 1048576, got 0"}}},
+		{"truncate nothing", "3", "  - {kind: truncate, bytes: 0, at: 1s}",
+			[]want{{"6:29", "faults[0].bytes", "must be between 1 and 1073741824, got 0"}}},
 		{"random from a disk fault", "3", "  - {kind: random, every: 10s, duration: 5s, from: [kill, bitflip, kill]}",
 			[]want{
 				{"6:59", "faults[0].from[1]", `unknown value "bitflip"; allowed: kill, stop, pause, restart, partition, latency, bandwidth, reset-peer, slow-close, slicer, limit-data, down`},

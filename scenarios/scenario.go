@@ -19,7 +19,7 @@ type Scenario struct {
 	Name        string   `yaml:"name" doc:"short identifier of the scenario: letters, digits, '-', '_' or '.'"`
 	Description string   `yaml:"description" doc:"what the scenario shows, in a sentence or two"`
 	Seed        int64    `yaml:"seed" doc:"seed for every random choice (targets, schedules); 0 picks one at run time"`
-	Duration    Duration `yaml:"duration" doc:"length of the main phase (workload and faults), e.g. 60s"`
+	Duration    Duration `yaml:"duration" doc:"length of the main phase (workload and faults), at least 1s, e.g. 60s"`
 	Cluster     Cluster  `yaml:"cluster" doc:"the system under test and where it runs"`
 	Workload    Workload `yaml:"workload" doc:"what the clients do"`
 	Faults      []Fault  `yaml:"faults" doc:"the fault schedule"`

@@ -33,6 +33,7 @@ const (
 	maxClients     = 64
 	maxRate        = 100000
 	maxDuration    = 24 * time.Hour
+	minDuration    = time.Second // of the main phase
 	maxOpTimeout   = 5 * time.Minute
 	maxDrain       = 10 * time.Minute
 	maxLatency     = 60 * time.Second
@@ -131,6 +132,8 @@ func (v *validator) top() {
 		v.addf("duration", "required: the length of the main phase, e.g. 60s")
 	case d < 0 || d > maxDuration:
 		v.addf("duration", "must be > 0 and at most 24h, got %s", d)
+	case d < minDuration:
+		v.addf("duration", "must be at least %s, got %s: the workload needs time to run, and to be acknowledged before the first fault", minDuration, d)
 	}
 }
 

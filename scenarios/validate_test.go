@@ -34,6 +34,45 @@ func TestApplyDefaultsInGo(t *testing.T) {
 		Kind: "partition", Target: "random-one", Mode: "isolate-one", Clients: "cut", Direction: "both",
 		At: dur("10s"), Duration: dur("10s"),
 	}, s.Faults[0])
+	require.Equal(t, 20, s.Checks.MinAckedBeforeFault, "a Go zero means unset")
+}
+
+// In a loaded file an explicit value is validated, zero included, and
+// only an omitted one takes the default (flips: 0 and bytes: 0 are in
+// TestFaultRulesReportProblems).
+func TestExplicitZerosAreValidated(t *testing.T) {
+	const head = "name: t\nduration: 60s\ncluster: {system: nats}\nworkload: {kind: queue}\n"
+	tests := []struct {
+		name, yaml string
+		want       []want
+	}{
+		{"no traffic floor", head + "checks: {min_acked_before_fault: 0}\n",
+			[]want{{"5:34", "checks.min_acked_before_fault", "must be between 1 and 1000000, got 0"}}},
+		{"a main phase of a nanosecond", "name: t\nduration: 1ns\ncluster: {system: nats}\nworkload: {kind: queue}\n",
+			[]want{{"2:11", "duration", "must be at least 1s, got 1ns"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := scenarios.Parse("x.yaml", []byte(tt.yaml))
+			var probs *scenarios.Problems
+			require.ErrorAs(t, err, &probs)
+			got := probs.List()
+			require.Len(t, got, len(tt.want), "problems:\n%v", err)
+			for i, w := range tt.want {
+				require.Equal(t, w.field, got[i].Field, "problem %d: %s", i, got[i])
+				require.Contains(t, got[i].Msg, w.msg, "problem %d", i)
+				require.Equal(t, w.pos, posString(got[i].Pos), "problem %d: %s", i, got[i])
+			}
+		})
+	}
+
+	// Left out, they take their defaults.
+	s, err := scenarios.Parse("x.yaml", []byte("name: t\nduration: 1s\ncluster: {system: nats}\nworkload: {kind: queue}\n"+
+		"faults:\n  - {kind: bitflip, at: 0s}\n  - {kind: truncate, at: 0s}\n"))
+	require.NoError(t, err)
+	require.Equal(t, 20, s.Checks.MinAckedBeforeFault)
+	require.Equal(t, 8, s.Faults[0].Flips)
+	require.Equal(t, 512, s.Faults[1].Bytes)
 }
 
 // Problems of a scenario built in Go have no position but still name the
@@ -71,6 +110,13 @@ func TestValidateInGo(t *testing.T) {
 		{"too many consumers", func(s *scenarios.Scenario) {
 			s.Workload.Consumers = 65
 		}, "workload.consumers: must be between 0 and 64, got 65"},
+		{"main phase under a second", func(s *scenarios.Scenario) {
+			s.Duration, s.Faults = dur("1ns"), nil
+		}, "duration: must be at least 1s, got 1ns: the workload needs time to run, and to be acknowledged before the first fault"},
+		{"minority of 2 nodes", func(s *scenarios.Scenario) {
+			s.Cluster.Nodes = 2
+			s.Faults[0].Target = "minority"
+		}, "faults[0].target: minority needs at least 3 nodes, the cluster has 2 (on 2 it names no node); allowed: one, random-one, leader or a node name n1..n2"},
 		{"latency above a minute", func(s *scenarios.Scenario) {
 			s.Faults = []scenarios.Fault{{Kind: "latency", Duration: dur("1s"), Latency: dur("61s")}}
 		}, "faults[0].latency: must be > 0 and at most 60s, got 1m1s"},
