@@ -470,19 +470,25 @@ name: u
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := scenarios.Parse("x.yaml", []byte(tt.yaml))
-			require.Error(t, err)
 			require.Nil(t, s)
-			var probs *scenarios.Problems
-			require.ErrorAs(t, err, &probs)
-			got := probs.List()
-			require.Len(t, got, len(tt.want), "problems:\n%v", err)
-			for i, w := range tt.want {
-				require.Equal(t, "x.yaml", got[i].File)
-				require.Equal(t, w.pos, posString(got[i].Pos), "problem %d: %s", i, got[i])
-				require.Equal(t, w.field, got[i].Field, "problem %d: %s", i, got[i])
-				require.Contains(t, got[i].Msg, w.msg, "problem %d", i)
-			}
+			requireProblems(t, err, tt.want)
 		})
+	}
+}
+
+// requireProblems checks that err lists exactly the problems want, in
+// order, each in x.yaml.
+func requireProblems(t *testing.T, err error, want []want) {
+	t.Helper()
+	var probs *scenarios.Problems
+	require.ErrorAs(t, err, &probs)
+	got := probs.List()
+	require.Len(t, got, len(want), "problems:\n%v", err)
+	for i, w := range want {
+		require.Equal(t, "x.yaml", got[i].File)
+		require.Equal(t, w.pos, posString(got[i].Pos), "problem %d: %s", i, got[i])
+		require.Equal(t, w.field, got[i].Field, "problem %d: %s", i, got[i])
+		require.Contains(t, got[i].Msg, w.msg, "problem %d", i)
 	}
 }
 

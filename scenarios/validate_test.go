@@ -54,15 +54,7 @@ func TestExplicitZerosAreValidated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := scenarios.Parse("x.yaml", []byte(tt.yaml))
-			var probs *scenarios.Problems
-			require.ErrorAs(t, err, &probs)
-			got := probs.List()
-			require.Len(t, got, len(tt.want), "problems:\n%v", err)
-			for i, w := range tt.want {
-				require.Equal(t, w.field, got[i].Field, "problem %d: %s", i, got[i])
-				require.Contains(t, got[i].Msg, w.msg, "problem %d", i)
-				require.Equal(t, w.pos, posString(got[i].Pos), "problem %d: %s", i, got[i])
-			}
+			requireProblems(t, err, tt.want)
 		})
 	}
 

@@ -37,6 +37,13 @@ func TestNodeReadsRealCluster(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	checkNodeReads(t, ctx, launchProcess(t, ctx))
+}
+
+// launchProcess launches a 3-node cluster on the process platform, closed
+// when the test ends.
+func launchProcess(t *testing.T, ctx context.Context) *nats.Cluster {
+	t.Helper()
 	bin, err := nats.Binary(ctx, nats.DefaultVersion, os.Stderr)
 	require.NoError(t, err)
 	c, err := nats.Launch(ctx, nats.Options{Dir: t.TempDir(), Nodes: 3, Binary: bin, SyncInterval: "always"})
@@ -44,7 +51,7 @@ func TestNodeReadsRealCluster(t *testing.T) {
 		t.Cleanup(func() { _ = c.Close(context.Background()) })
 	}
 	require.NoError(t, err)
-	checkNodeReads(t, ctx, c)
+	return c
 }
 
 // TestNodeNamesAreTheStreamsMembers: the per-node reads read the nodes
@@ -57,13 +64,7 @@ func TestNodeNamesAreTheStreamsMembers(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin, err := nats.Binary(ctx, nats.DefaultVersion, os.Stderr)
-	require.NoError(t, err)
-	c, err := nats.Launch(ctx, nats.Options{Dir: t.TempDir(), Nodes: 3, Binary: bin})
-	if c != nil {
-		t.Cleanup(func() { _ = c.Close(context.Background()) })
-	}
-	require.NoError(t, err)
+	c := launchProcess(t, ctx)
 	all := clusters.NodeNames(c.Nodes())
 	for _, replicas := range []int{1, 2, 3} {
 		stream := fmt.Sprintf("placed%d", replicas)
