@@ -95,8 +95,8 @@ reports into a new run directory. The exit status is the verdict: 0 valid,
 1 invalid, 2 unknown, 3 the harness could not run or was interrupted.`)
 	fs := c.fs
 	out := fs.String("out", "", "the run directory `DIR`, absent or empty (default: a new one under ./riptide-runs)")
-	seed := fs.Int64("seed", 0, "override the scenario's seed with `N`")
-	duration := fs.Duration("duration", 0, "override the length of the main phase, e.g. 30s")
+	seed := fs.Int64("seed", 0, "override the scenario's seed with `N` (0: draw a new one)")
+	duration := fs.Duration("duration", 0, "override the length of the main phase, e.g. 30s (at least 1s)")
 	platform := fs.String("platform", "", "override the scenario's platform: `process|docker`")
 	binary := fs.String("nats-server", "", "process platform: run the nats-server binary at `PATH` instead of building the pinned version")
 	image := fs.String("image", "", "docker platform: the server `IMAGE` (default: the official image of the scenario's version)")
@@ -115,6 +115,11 @@ reports into a new run directory. The exit status is the verdict: 0 valid,
 		fmt.Fprintf(stderr, "riptide: %v\n", err)
 		return run.ExitHarness
 	}
+	// Zero would read as "not set" to the scenario's validation.
+	if given(fs, "duration") && *duration <= 0 {
+		fmt.Fprintf(stderr, "riptide run: --duration: must be at least 1s, got %s\n", *duration)
+		return run.ExitHarness
+	}
 	sc, err := scenarios.Open(pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "riptide: invalid scenario:\n%v\n", err)
@@ -122,18 +127,7 @@ reports into a new run directory. The exit status is the verdict: 0 valid,
 	}
 	// Overrides are written into the scenario, so that the run directory's
 	// scenario.yaml says what actually ran; they are validated like the file.
-	var overridden []string
-	if *seed != 0 {
-		sc.Seed = *seed
-	}
-	if *duration != 0 {
-		sc.Duration = scenarios.Duration(*duration)
-		overridden = append(overridden, "--duration")
-	}
-	if *platform != "" {
-		sc.Cluster.Platform = *platform
-		overridden = append(overridden, "--platform")
-	}
+	overridden := applyOverrides(sc, fs, *seed, *duration, *platform)
 	if len(overridden) > 0 {
 		if err := sc.Validate(); err != nil {
 			fmt.Fprintf(stderr, "riptide: invalid scenario with %s:\n%v\n", strings.Join(overridden, ", "), annotateOverrides(err, overridden))

@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/riptidechaos/riptide/clusters/nats"
 	"github.com/riptidechaos/riptide/scenarios"
@@ -80,4 +82,32 @@ func annotateOverrides(err error, flags []string) error {
 	}
 	annotated := scenarios.Problems(list)
 	return &annotated
+}
+
+// applyOverrides writes the flags of fs that were given into sc and returns
+// those whose values validation must check (--duration, --platform). A flag
+// given counts whatever its value: --seed 0 asks for a new seed, as seed 0
+// in a file does, and --duration 0s is refused, not ignored.
+func applyOverrides(sc *scenarios.Scenario, fs *flag.FlagSet, seed int64, duration time.Duration, platform string) []string {
+	var overridden []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "seed":
+			sc.Seed = seed
+		case "duration":
+			sc.Duration = scenarios.Duration(duration)
+			overridden = append(overridden, "--duration")
+		case "platform":
+			sc.Cluster.Platform = platform
+			overridden = append(overridden, "--platform")
+		}
+	})
+	return overridden
+}
+
+// given reports whether the flag name was on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/riptidechaos/riptide/scenarios"
 )
 
 // shortScenario is a valid scenario on the process platform.
@@ -117,6 +120,29 @@ func TestOverrideProblemsNameTheFlag(t *testing.T) {
 	assert.Equal(t, 3, code)
 	assert.Regexp(t, `faults\[2\]\.at: .*got 15s \(the main phase's duration set by --duration\)\n`, errOut)
 	assert.NoDirExists(t, dir)
+}
+
+// A flag given counts whatever its value: --duration 0s is refused, not
+// ignored, and --seed 0 asks for a new seed, as seed 0 in a file does.
+func TestZeroOverridesAreNotIgnored(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, errOut := runCLI("run", shortScenario, "--out", dir, "--duration", "0s")
+	assert.Equal(t, 3, code)
+	assert.Equal(t, "riptide run: --duration: must be at least 1s, got 0s\n", errOut)
+	assert.NoDirExists(t, dir)
+
+	sc, err := scenarios.Open(shortScenario)
+	require.NoError(t, err)
+	require.NotZero(t, sc.Seed, "the file names a seed")
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	seed := fs.Int64("seed", 0, "")
+	duration := fs.Duration("duration", 0, "")
+	platform := fs.String("platform", "", "")
+	require.NoError(t, fs.Parse([]string{"--seed", "0"}))
+	overridden := applyOverrides(sc, fs, *seed, *duration, *platform)
+	assert.Zero(t, sc.Seed, "--seed 0: a seed drawn at run time")
+	assert.Empty(t, overridden, "the seed needs no validation")
+	assert.NotZero(t, sc.Duration, "a flag not given changes nothing")
 }
 
 // riptide clean refuses a path that is missing or not a run directory,
