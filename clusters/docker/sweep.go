@@ -20,6 +20,10 @@ type SweepOptions struct {
 	All bool
 	// Dir limits the sweep to the runs of one run directory.
 	Dir string
+	// Own removes the runs of this very process as well, which a sweep
+	// otherwise keeps as alive: for a harness that exits at once (a
+	// second Ctrl-C) without its teardown.
+	Own bool
 }
 
 // SweepReport says what a sweep found and did.
@@ -35,11 +39,19 @@ type SweepReport struct {
 func (r SweepReport) Removed() int { return r.Containers + r.Networks + r.Volumes }
 
 func (r SweepReport) String() string {
-	s := fmt.Sprintf("%d containers, %d networks, %d volumes", r.Containers, r.Networks, r.Volumes)
+	s := count(r.Containers, "container") + ", " + count(r.Networks, "network") + ", " + count(r.Volumes, "volume")
 	if len(r.Runs) > 0 {
 		s += " of runs " + strings.Join(r.Runs, ", ")
 	}
 	return s
+}
+
+// count writes "1 network", "2 networks".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Sweep connects to the engine and removes the leftovers of dead runs; see
@@ -77,7 +89,11 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (SweepReport, err
 			runs[run] = true
 			return true
 		}
-		st := ownerOf(labels).state(e.me)
+		o := ownerOf(labels)
+		st := o.state(e.me)
+		if opts.Own && o == e.me {
+			st = ownerGone
+		}
 		if st != ownerGone {
 			rep.Kept[run] = st.String()
 			return false

@@ -86,7 +86,11 @@ dead riptide run on the Docker engine, wherever its directory is.`)
 			status = run.ExitHarness
 		}
 	}
-	fmt.Fprintf(stdout, "riptide clean: %d run directories checked, %d needed cleaning\n", len(dirs), cleaned)
+	checked := fmt.Sprintf("%d run directories", len(dirs))
+	if len(dirs) == 1 {
+		checked = "1 run directory"
+	}
+	fmt.Fprintf(stdout, "riptide clean: %s checked, %d needed cleaning\n", checked, cleaned)
 	if !named {
 		// Docker runs whose directories are elsewhere (--out) or gone still
 		// carry riptide's labels: sweep every dead run on the engine.

@@ -12,7 +12,9 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/riptidechaos/riptide/clusters/docker"
 	"github.com/riptidechaos/riptide/internal/metrics"
 	"github.com/riptidechaos/riptide/internal/run"
 	"github.com/riptidechaos/riptide/reports"
@@ -141,7 +143,13 @@ reports into a new run directory. The exit status is the verdict: 0 valid,
 		return run.ExitHarness
 	}
 
-	ctx, stop := interruptible(stderr)
+	// A second interrupt exits without the run's teardown: processes die
+	// with the harness (parent-death signal), containers do not.
+	var atExit func()
+	if sc.Cluster.Platform == "docker" {
+		atExit = func() { removeOwnContainers(stderr) }
+	}
+	ctx, stop := interruptible(stderr, atExit)
 	defer stop()
 	opts := run.Options{Dir: *out, Binary: *binary, Log: stdout,
 		PlatformOptions: run.PlatformOptions{Image: *image, ToxiproxyImage: *toxiImage}}
@@ -169,7 +177,7 @@ reports into a new run directory. The exit status is the verdict: 0 valid,
 // interruptible returns a context cancelled by the first SIGINT or SIGTERM
 // (or SIGHUP: the terminal closed); a second one exits at once (nodes die
 // with the harness).
-func interruptible(stderr io.Writer) (context.Context, func()) {
+func interruptible(stderr io.Writer, atExit func()) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -192,6 +200,9 @@ func interruptible(stderr io.Writer) (context.Context, func()) {
 		cancel()
 		if _, ok := <-sigs; ok {
 			fmt.Fprintln(stderr, "riptide: exiting now")
+			if atExit != nil {
+				atExit()
+			}
 			os.Exit(run.ExitHarness)
 		}
 	}()
@@ -251,4 +262,25 @@ FILE:LINE:COLUMN: FIELD: MESSAGE. Exit status 0 when all are valid, else 3.`)
 		fmt.Fprintf(stdout, "%s: ok\n", path)
 	}
 	return status
+}
+
+// exitSweepTimeout bounds the removal of a run's containers when the
+// harness exits at once: a user who pressed Ctrl-C twice wants out.
+const exitSweepTimeout = 10 * time.Second
+
+// removeOwnContainers removes the containers and network of this
+// harness's docker run (thawing a paused node first), for a harness about
+// to exit without its teardown. What it cannot remove in time stays for
+// riptide clean or the next docker run's sweep, and it says so.
+func removeOwnContainers(stderr io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), exitSweepTimeout)
+	defer cancel()
+	rep, err := docker.Sweep(ctx, docker.SweepOptions{Own: true})
+	if err != nil {
+		fmt.Fprintf(stderr, "riptide: %v; riptide clean RUN_DIR (or the next docker run) removes what is left\n", err)
+		return
+	}
+	if rep.Removed() > 0 {
+		fmt.Fprintf(stderr, "riptide: removed the run's %s\n", rep)
+	}
 }

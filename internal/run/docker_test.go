@@ -135,22 +135,7 @@ func TestDockerHarnessSIGKILLThenClean(t *testing.T) {
 		<-exited
 	})
 
-	// Wait for the main phase: the history grows once the cluster is up.
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		if st, err := os.Stat(filepath.Join(dir, "history.jsonl")); err == nil && st.Size() > 5_000 {
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("the harness ended before the main phase: %v\n%s", err, out.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no main phase after 3 minutes:\n%s", out.String())
-		}
-	}
+	waitMainPhase(t, dir, exited, &out)
 	cs, ns := runLeftovers(t, eng, dir)
 	require.Len(t, cs, 4, "three nodes and toxiproxy")
 	require.Len(t, ns, 1)
@@ -185,6 +170,80 @@ func TestDockerHarnessSIGKILLThenClean(t *testing.T) {
 			assert.Contains(t, string(b), "Server is ready")
 		}
 	}
+}
+
+// waitMainPhase waits until the harness writing dir is in its main phase
+// (the history grows once the cluster is up), failing the test if it
+// exits first.
+func waitMainPhase(t *testing.T, dir string, exited chan error, out *testenv.LockedBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		if st, err := os.Stat(filepath.Join(dir, "history.jsonl")); err == nil && st.Size() > 5_000 {
+			return
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("the harness ended before the main phase: %v\n%s", err, out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no main phase after 3 minutes:\n%s", out.String())
+		}
+	}
+}
+
+// TestDockerDoubleInterruptLeavesNothing: a second Ctrl-C exits at once,
+// without the run's teardown, and still leaves no container (a paused one
+// least of all) and no network: the CLI removes its own run's before it
+// exits.
+func TestDockerDoubleInterruptLeavesNothing(t *testing.T) {
+	eng, opts := dockerForTest(t)
+	cli := testenv.Riptide(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	harness := exec.Command(cli, "run", "../../testdata/scenarios/nats-short.yaml", "--out", dir,
+		"--platform", "docker", "--duration", "1m", "--image", opts.Image, "--toxiproxy-image", opts.ToxiproxyImage)
+	var out testenv.LockedBuffer
+	harness.Stdout, harness.Stderr = &out, &out
+	require.NoError(t, harness.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- harness.Wait() }()
+	t.Cleanup(func() {
+		_ = harness.Process.Kill()
+		<-exited
+		_, _ = exec.Command(cli, "clean", dir).CombinedOutput() // after a failed assertion
+	})
+	waitMainPhase(t, dir, exited, &out)
+	cs, _ := runLeftovers(t, eng, dir)
+	require.Len(t, cs, 4, "three nodes and toxiproxy")
+	paused := strings.TrimPrefix(strings.Fields(cs[0])[0], "/")
+	_, err := eng.Client().ContainerPause(t.Context(), paused, client.ContainerPauseOptions{})
+	require.NoError(t, err)
+
+	// Back to back: the second arrives long before the teardown is done.
+	require.NoError(t, harness.Process.Signal(syscall.SIGINT))
+	time.Sleep(time.Millisecond)
+	require.NoError(t, harness.Process.Signal(syscall.SIGINT))
+	select {
+	case err := <-exited:
+		exited <- err
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, out.String())
+		assert.Equal(t, ExitHarness, exit.ExitCode())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the harness did not exit 30 s after a second interrupt:\n%s", out.String())
+	}
+	t.Logf("harness output ends:\n%s", tail(out.String(), 5))
+	cs, ns := runLeftovers(t, eng, dir)
+	assert.Empty(t, cs, "docker ps -a shows the run's containers")
+	assert.Empty(t, ns, "docker network ls shows the run's network")
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // TestDockerWithoutEngineExitsThreeInOneLine runs the CLI on a docker
