@@ -2,6 +2,7 @@ package riptide_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -134,18 +135,26 @@ func TestAvailableProcess(t *testing.T) {
 }
 
 func TestSummary(t *testing.T) {
-	producer := 3
+	// A checker keeps checkers.MaxExamples examples of a kind and counts
+	// the rest: of 27 lost, results.json lists 20.
+	var lost checkers.Result
+	for i := range 27 {
+		lost.Add(checkers.Lost, checkers.Example{Message: fmt.Sprintf("lost %d", i+1)})
+	}
+	require.Len(t, lost.Anomalies[checkers.Lost].Examples, checkers.MaxExamples)
+	var dups checkers.Result
+	for i := range 5 {
+		dups.Add(checkers.Duplicate, checkers.Example{Message: fmt.Sprintf("dup %d", i+1)})
+	}
 	o := &riptide.Outcome{Dir: "/runs/x", Results: &reports.Results{
 		Scenario: reports.Scenario{Name: "x", Seed: 42},
 		Verdict:  checkers.Invalid,
-		Reason:   "2 lost",
-		Counts:   map[checkers.Kind]int{checkers.Lost: 5, checkers.Duplicate: 1},
+		Reason:   "27 lost",
+		Counts:   map[checkers.Kind]int{checkers.Lost: 27, checkers.Duplicate: 5},
 		Kinds:    checkers.Kinds,
 		Checkers: []checkers.Result{{Checker: "queue", Anomalies: map[checkers.Kind]checkers.Anomalies{
-			checkers.Lost: {Count: 5, Examples: []checkers.Example{
-				{Message: "lost a", Producer: &producer}, {Message: "lost b"}, {Message: "lost c"}, {Message: "lost d"},
-			}},
-			checkers.Duplicate: {Count: 1, Examples: []checkers.Example{{Message: "dup"}}},
+			checkers.Lost:      lost.Anomalies[checkers.Lost],
+			checkers.Duplicate: dups.Anomalies[checkers.Duplicate],
 		}}},
 		HarnessErrors: []string{"heal f2: timeout"},
 		Sends:         10, Acked: 9, Reads: 8, Duration: 61400 * time.Millisecond,
@@ -153,18 +162,28 @@ func TestSummary(t *testing.T) {
 	}}
 	assert.Equal(t, strings.Join([]string{
 		"verdict: INVALID",
-		"reason: 2 lost",
-		"anomalies: lost 5, duplicate 1",
-		"  lost: lost a",
-		"  lost: lost b",
-		"  lost: lost c",
-		"  lost: ... 2 more in results.json",
-		"  duplicate: dup",
+		"reason: 27 lost",
+		"anomalies: lost 27, duplicate 5",
+		"  lost: lost 1",
+		"  lost: lost 2",
+		"  lost: lost 3",
+		"  lost: ... 24 more (17 of them listed in results.json)",
+		"  duplicate: dup 1",
+		"  duplicate: dup 2",
+		"  duplicate: dup 3",
+		"  duplicate: ... 2 more in results.json",
 		"harness: heal f2: timeout",
 		"sends 10, acknowledged 9, read 8 (consumers and drain), faults 1, seed 42, took 1m1s",
 		"run directory: /runs/x (report.html, results.json, junit.xml, summary.md, history.jsonl)",
 	}, "\n"), o.Summary())
 	assert.Equal(t, 1, o.ExitCode())
+
+	// Counted beyond the examples kept (a results.json from another
+	// writer): the summary says the rest are not listed.
+	o.Results.Checkers = []checkers.Result{{Checker: "queue", Anomalies: map[checkers.Kind]checkers.Anomalies{
+		checkers.Unseen: {Count: 4, Examples: []checkers.Example{{Message: "unseen 1"}, {Message: "unseen 2"}}},
+	}}}
+	assert.Contains(t, o.Summary(), "  unseen: unseen 1\n  unseen: unseen 2\n  unseen: ... 2 more (counted, not listed in results.json)\n")
 
 	o.Results = &reports.Results{Verdict: checkers.Valid, Kinds: checkers.Kinds}
 	assert.Contains(t, o.Summary(), "anomalies: none\n")

@@ -46,7 +46,10 @@ type Example struct {
 	Stream string `json:"stream,omitempty"`
 	Value  string `json:"value,omitempty"`
 	Offset int64  `json:"offset,omitempty"`
-	// Producer is the process that sent Value, when known.
+	// Producer is who sent Value, when known: the worker W of a value
+	// "W-N" (the workload names its values so; a worker goes on as a new
+	// process after an info, and keeps W), else the sending process. The
+	// message names the sending process.
 	Producer *int `json:"producer,omitempty"`
 	// Node is the node the example is about (that served the send, or
 	// whose log lacks the value), when there is one.
@@ -54,6 +57,20 @@ type Example struct {
 	// Ops are indices into the history.
 	Ops     []int64 `json:"ops,omitempty"`
 	Message string  `json:"message"`
+}
+
+// ProducerName spells Producer for a reader: "worker 3" when it is the
+// worker of a value "3-N", "process 7" otherwise (a value of another form,
+// or a results.json written when Producer held the sending process), ""
+// when there is none.
+func (e Example) ProducerName() string {
+	if e.Producer == nil {
+		return ""
+	}
+	if k, ok := valueKey(e.Value); ok && int(k>>32) == *e.Producer {
+		return fmt.Sprintf("worker %d", *e.Producer)
+	}
+	return fmt.Sprintf("process %d", *e.Producer)
 }
 
 // Anomalies of one kind.

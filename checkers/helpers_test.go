@@ -80,6 +80,13 @@ func (b *builder) readNode(p int, node string, reads ...history.Read) *builder {
 	return b.add(history.Op{Process: p, Type: history.OK, F: ReadNode, Offset: noOffset, Node: node, Reads: reads})
 }
 
+// readNodeFailed is a read-node op that failed, as a reader stepping over
+// messages the node cannot load records it.
+func (b *builder) readNodeFailed(p int, node, err string) *builder {
+	b.add(history.Op{Process: p, Type: history.Invoke, F: ReadNode, Offset: noOffset, Node: node})
+	return b.add(history.Op{Process: p, Type: history.Fail, F: ReadNode, Offset: noOffset, Node: node, Error: err})
+}
+
 func (b *builder) drainNode(p int, node string, last int64) *builder {
 	b.add(history.Op{Process: p, Type: history.Invoke, F: DrainNode, Offset: noOffset, Node: node})
 	return b.add(history.Op{Process: p, Type: history.OK, F: DrainNode, Offset: last, Node: node})

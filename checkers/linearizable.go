@@ -147,14 +147,11 @@ func (c Linearizable) Check(ctx context.Context, h []history.Op) Result {
 			bad++
 		}
 		for _, v := range vs.list {
-			ex := Example{Stream: st.name, Offset: v.off, Message: v.msg}
-			for _, p := range v.ops {
-				ex.Ops = append(ex.Ops, h[p].Index)
-			}
+			ex := Example{Stream: st.name, Offset: v.off, Message: v.msg, Ops: opIndices(h, v.ops...)}
 			if v.value >= 0 {
 				ex.Value = s.name(st, v.value)
 				if lv := st.vals.at(v.value); lv.state != notSent && lv.invPos >= 0 {
-					p := h[lv.invPos].Process
+					p := producerID(ex.Value, h[lv.invPos].Process)
 					ex.Producer = &p
 				}
 			}
@@ -467,11 +464,13 @@ func (s *linScan) offsetOf(st *lstream, id int32) string {
 
 func byMaxOff(a, b lread) int { return cmp.Compare(a.maxOff, b.maxOff) }
 
-// positions drops the missing (-1) positions from ps.
+// positions drops the missing (-1) and repeated positions from ps,
+// keeping the order given: an example names each op once, in the order
+// its message proves the anomaly in.
 func positions(ps ...int32) []int32 {
 	out := make([]int32, 0, len(ps))
 	for _, p := range ps {
-		if p >= 0 {
+		if p >= 0 && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}

@@ -120,8 +120,8 @@ func (q *queueScan) reportValues(res *Result, st *qstream, c *counts) {
 					ex := q.example(st, id)
 					ex.Ops = q.ops(v.invPos, v.donePos, v.readPos)
 					ex.Offset = v.off
-					ex.Message = fmt.Sprintf("value %q, whose send by process %d failed (op #%d: %s), was read at offset %d (op #%d)",
-						ex.Value, v.proc, q.idx(v.donePos), q.h[v.donePos].Error, v.off, q.idx(v.readPos))
+					ex.Message = fmt.Sprintf("value %q, whose send by %s failed (op #%d: %s), was read at offset %d (op #%d)",
+						ex.Value, sender(ex.Value, v.proc), q.idx(v.donePos), q.h[v.donePos].Error, v.off, q.idx(v.readPos))
 					return ex
 				})
 			}
@@ -133,8 +133,8 @@ func (q *queueScan) reportValues(res *Result, st *qstream, c *counts) {
 					ex := q.example(st, id)
 					ex.Ops = q.ops(v.invPos, v.donePos, v.readPos)
 					ex.Offset = v.off
-					ex.Message = fmt.Sprintf("value %q, whose send by process %d had an unknown outcome, was read at offset %d (op #%d)",
-						ex.Value, v.proc, v.off, q.idx(v.readPos))
+					ex.Message = fmt.Sprintf("value %q, whose send by %s had an unknown outcome, was read at offset %d (op #%d)",
+						ex.Value, sender(ex.Value, v.proc), v.off, q.idx(v.readPos))
 					return ex
 				})
 			}
@@ -161,7 +161,7 @@ func (q *queueScan) reportLost(res *Result, st *qstream, id int32, v *qvalue) {
 	}
 	ex := q.example(st, id)
 	ex.Ops = q.ops(v.invPos, v.donePos)
-	who := fmt.Sprintf("value %q sent by process %d, acknowledged at offset %d (op #%d)", ex.Value, v.proc, v.ackOff, q.idx(v.donePos))
+	who := fmt.Sprintf("value %q sent by %s, acknowledged at offset %d (op #%d)", ex.Value, sender(ex.Value, v.proc), v.ackOff, q.idx(v.donePos))
 	if ex.Node != "" {
 		who += " by " + ex.Node
 	}

@@ -304,6 +304,7 @@ func TestMutationsAreDetected(t *testing.T) {
 					mutant := m.apply(rng, r)
 					results := Compose(context.Background(), mutant, Default(Options{})...)
 					got := countsOf(results...)
+					assertUniqueOps(t, results...)
 					if m.exact > 0 {
 						require.Equal(t, m.exact, got[m.kind], "trial %d: %s anomalies; all: %v", trial, m.kind, got)
 					} else {

@@ -222,9 +222,9 @@ func (q *queueScan) reportSendOrder(res *Result, st *qstream) {
 				a := st.vals.at(aID)
 				ex := q.example(st, id)
 				ex.Ops = q.ops(a.invPos, a.donePos, v.invPos, v.donePos)
-				ex.Message = fmt.Sprintf("send of %q by process %d was acknowledged at offset %d (op #%d, at %s) before send of %q by process %d began (op #%d, at %s), which got the lower offset %d",
-					q.name(st, aID), a.proc, a.ackOff, q.idx(a.donePos), fmtTime(a.doneT),
-					ex.Value, v.proc, q.idx(v.invPos), fmtTime(v.invT), o)
+				ex.Message = fmt.Sprintf("send of %q by %s was acknowledged at offset %d (op #%d, at %s) before send of %q by %s began (op #%d, at %s), which got the lower offset %d",
+					q.name(st, aID), sender(q.name(st, aID), a.proc), a.ackOff, q.idx(a.donePos), fmtTime(a.doneT),
+					ex.Value, sender(ex.Value, v.proc), q.idx(v.invPos), fmtTime(v.invT), o)
 				return ex
 			})
 		}

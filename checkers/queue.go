@@ -71,6 +71,9 @@ type qstream struct {
 	// these live beside the hot records.
 	valNodes map[int32]uint64
 	offNodes map[int64]uint64
+	// nodeReads lists, per node, the read-node completions in history
+	// order: the examples of lost-on-node name the ones around a value.
+	nodeReads map[int][]nodeRead
 	// firstInfo is the position + 1 of the first read of the stream that
 	// ended in info; 0 when none did.
 	firstInfo int32
@@ -253,6 +256,9 @@ func (q *queueScan) poll(op *history.Op, pos int32) {
 	var r *reader
 	if op.F == ReadNode {
 		r = q.reader(op, pos)
+		if op.Node != "" {
+			q.stream(op.Stream).noteNodeRead(q.nodes.id(op.Node), op, pos)
+		}
 	} else {
 		q.later = append(q.later, pos)
 	}
@@ -371,15 +377,10 @@ func (q *queueScan) name(st *qstream, id int32) string {
 // idx is the op index of the op at position pos.
 func (q *queueScan) idx(pos int32) int64 { return opIndex(q.h, pos) }
 
-// ops lists the op indices of the given positions, skipping missing ones.
+// ops lists the op indices of the given positions in the order given,
+// skipping missing ones and repeats: an example names each op once.
 func (q *queueScan) ops(pos ...int32) []int64 {
-	out := make([]int64, 0, len(pos))
-	for _, p := range pos {
-		if p >= 0 {
-			out = append(out, q.h[p].Index)
-		}
-	}
-	return out
+	return opIndices(q.h, pos...)
 }
 
 // nodeName is the name of node id n ("" if unknown).
@@ -398,11 +399,31 @@ func (q *queueScan) example(st *qstream, id int32) Example {
 		ex.Offset = v.ackOff
 	}
 	if v.proc >= 0 && v.state != notSent {
-		p := int(v.proc)
+		p := producerID(ex.Value, int(v.proc))
 		ex.Producer = &p
 	}
 	ex.Node = q.nodeName(int(v.node))
 	return ex
+}
+
+// producerID is who sent value, as Example.Producer names it: the worker
+// W of a value "W-N" (what its name says: a worker keeps it when it goes on
+// as a new process after an info), else the sending process proc.
+func producerID(value string, proc int) int {
+	if k, ok := valueKey(value); ok {
+		return int(k >> 32)
+	}
+	return proc
+}
+
+// sender spells who sent value as process proc: "process 10", or
+// "process 10 (worker 3)" when the value's name gives another producer.
+func sender(value string, proc int32) string {
+	s := fmt.Sprintf("process %d", proc)
+	if w := producerID(value, int(proc)); w != int(proc) {
+		s += fmt.Sprintf(" (worker %d)", w)
+	}
+	return s
 }
 
 func (q *queueScan) report(res *Result) {

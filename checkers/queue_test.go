@@ -97,7 +97,7 @@ func TestQueueKinds(t *testing.T) {
 			want: map[Kind]int{}},
 		{name: "nonmonotonic-poll", h: three().read(9, rd(1, "0-1"), rd(3, "0-3"), rd(2, "0-2")).drain(9, 3),
 			want: map[Kind]int{NonmonotonicPoll: 1}, kind: NonmonotonicPoll,
-			ex: &example{value: "0-2", offset: 2, ops: []int64{7, 7}, producer: -1,
+			ex: &example{value: "0-2", offset: 2, ops: []int64{7}, producer: -1,
 				message: `drain process 9 read offset 2 (op #7) after offset 3 (op #7), with no re-subscribe in between`}},
 		{name: "a re-subscribe excuses going back", h: three().read(9, rd(1, "0-1"), rd(2, "0-2")).poll(9).pollFailed(9).
 			read(9, rd(1, "0-1"), rd(2, "0-2"), rd(3, "0-3")).drain(9, 3),
@@ -107,7 +107,7 @@ func TestQueueKinds(t *testing.T) {
 			want: map[Kind]int{}},
 		{name: "poll-skip", h: three().read(7, rd(2, "0-2")).read(9, rd(1, "0-1"), rd(3, "0-3")).drain(9, 3),
 			want: map[Kind]int{PollSkip: 1}, kind: PollSkip,
-			ex: &example{value: "0-2", offset: 2, ops: []int64{9, 9, 7}, producer: -1,
+			ex: &example{value: "0-2", offset: 2, ops: []int64{9, 7}, producer: -1,
 				message: `drain process 9 read offset 3 (op #9) after offset 1 (op #9), skipping 1 offset(s) that hold values, first 2 with "0-2" (op #7), and never read them`}},
 		{name: "poll-skip at the start", h: three().read(7, rd(1, "0-1")).read(9, rd(2, "0-2"), rd(3, "0-3")).drain(9, 3),
 			want: map[Kind]int{PollSkip: 1}},
@@ -121,8 +121,33 @@ func TestQueueKinds(t *testing.T) {
 			readNode(10, "n1", rd(1, "0-1"), rd(2, "0-2"), rd(3, "0-3")).drainNode(10, "n1", 3).
 			readNode(11, "n2", rd(1, "0-1"), rd(3, "0-3")).drainNode(11, "n2", 3),
 			want: map[Kind]int{LostOnNode: 1}, kind: LostOnNode,
-			ex: &example{value: "0-2", offset: 2, ops: []int64{2, 3, 7, 17}, producer: 0, node: "n2",
-				message: `value "0-2" was read at offset 2 (op #7) and held by node n1, but node n2's read reached the end of its log at offset 3 (op #17) without it`}},
+			// The ack, the drain's read, n1's read that holds it, n2's read
+			// that steps over its offset and n2's end.
+			ex: &example{value: "0-2", offset: 2, ops: []int64{3, 7, 11, 15, 17}, producer: 0, node: "n2",
+				message: `value "0-2" was read at offset 2 (op #7) and held by node n1 (op #11), but node n2's read reached the end of its log at offset 3 (op #17) without it: it read offset 1 then offset 3 (op #15)`}},
+		{name: "lost-on-node between two reads of the node", h: three().read(9, rd(1, "0-1"), rd(2, "0-2"), rd(3, "0-3")).drain(9, 3).
+			readNode(10, "n1", rd(1, "0-1"), rd(2, "0-2"), rd(3, "0-3")).drainNode(10, "n1", 3).
+			readNode(11, "n2", rd(1, "0-1")).readNodeFailed(11, "n2", "n2 counts messages at offsets 2 to 2 but cannot load them").
+			readNode(11, "n2", rd(3, "0-3")).drainNode(11, "n2", 3),
+			want: map[Kind]int{LostOnNode: 1}, kind: LostOnNode,
+			// n2's reads on either side of offset 2, and the failed one
+			// in between that names it.
+			ex: &example{value: "0-2", offset: 2, ops: []int64{3, 7, 11, 15, 17, 19, 21}, producer: 0, node: "n2",
+				message: `value "0-2" was read at offset 2 (op #7) and held by node n1 (op #11), but node n2's read reached the end of its log at offset 3 (op #21) without it: it read offset 1 (op #15), failed (op #17: n2 counts messages at offsets 2 to 2 but cannot load them), then read offset 3 (op #19)`}},
+		{name: "lost-on-node past the end of the node's log", h: three().read(9, rd(1, "0-1"), rd(2, "0-2"), rd(3, "0-3")).drain(9, 3).
+			readNode(10, "n1", rd(1, "0-1"), rd(2, "0-2"), rd(3, "0-3")).drainNode(10, "n1", 3).
+			readNode(11, "n2", rd(1, "0-1"), rd(2, "0-2")).drainNode(11, "n2", 2),
+			want: map[Kind]int{LostOnNode: 1}, kind: LostOnNode,
+			ex: &example{value: "0-3", offset: 3, ops: []int64{5, 7, 11, 15, 17}, producer: 0, node: "n2",
+				message: `value "0-3" was read at offset 3 (op #7) and held by node n1 (op #11), but node n2's read reached the end of its log at offset 2 (op #17) without it: its last read was offset 2 (op #15)`}},
+		{name: "lost-on-node with another value at its offset", h: three().send(1, "1-1").sendInfo(1, "1-1").
+			read(9, rd(1, "0-1"), rd(2, "0-2"), rd(3, "0-3")).drain(9, 3).
+			readNode(10, "n1", rd(1, "0-1"), rd(2, "0-2"), rd(3, "0-3")).drainNode(10, "n1", 3).
+			readNode(11, "n2", rd(1, "0-1"), rd(2, "1-1"), rd(3, "0-3")).drainNode(11, "n2", 3),
+			// n2 lacks 0-2 and n1 lacks 1-1, which n2 holds at 0-2's offset.
+			want: map[Kind]int{LostOnNode: 2, InconsistentOffset: 1, Recovered: 1}, kind: LostOnNode,
+			ex: &example{value: "0-2", offset: 2, ops: []int64{3, 9, 13, 17, 19}, producer: 0, node: "n2",
+				message: `value "0-2" was read at offset 2 (op #9) and held by node n1 (op #13), but node n2's read reached the end of its log at offset 3 (op #19) without it: it read "1-1" at offset 2 (op #17)`}},
 		{name: "a node read cut short proves nothing", h: three().read(9, rd(1, "0-1"), rd(2, "0-2"), rd(3, "0-3")).drain(9, 3).
 			readNode(10, "n1", rd(1, "0-1"), rd(2, "0-2"), rd(3, "0-3")).drainNode(10, "n1", 3).
 			readNode(11, "n2", rd(1, "0-1")),
@@ -136,6 +161,7 @@ func TestQueueKinds(t *testing.T) {
 			res := check(Queue{}, c.h.h)
 			require.Empty(t, res.Error)
 			assert.Equal(t, c.want, countsOf(res))
+			assertUniqueOps(t, res)
 			if c.ex == nil {
 				return
 			}

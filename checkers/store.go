@@ -507,3 +507,19 @@ func opIndex(h []history.Op, pos int32) int64 {
 	}
 	return h[pos].Index
 }
+
+// opIndices lists the indices of the ops at the given positions of h, in
+// the order given, skipping missing positions (-1) and repeats: an example
+// names each op once, in the order its message proves the anomaly in.
+func opIndices(h []history.Op, pos ...int32) []int64 {
+	var out []int64
+	for _, p := range pos {
+		if p < 0 {
+			continue
+		}
+		if i := h[p].Index; !slices.Contains(out, i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}

@@ -8,9 +8,24 @@ import (
 	"github.com/riptidechaos/riptide/history"
 )
 
-// maxTextExamples is how many examples per anomaly kind Text shows; the
-// rest are in results.json.
+// maxTextExamples is how many examples per anomaly kind Text shows; Text
+// says how many more there are, and how many of them results.json lists.
 const maxTextExamples = 3
+
+// moreText says how many anomalies of a kind the text leaves out (more)
+// and how many of them results.json lists (listed): it keeps at most
+// checkers.MaxExamples examples per kind and checker, and counts the rest.
+func moreText(more, listed int) string {
+	switch {
+	case more <= 0:
+		return ""
+	case listed >= more:
+		return fmt.Sprintf("%d more in results.json", more)
+	case listed <= 0:
+		return fmt.Sprintf("%d more (counted, not listed in results.json)", more)
+	}
+	return fmt.Sprintf("%d more (%d of them listed in results.json)", more, listed)
+}
 
 // Text describes a run in a few lines for a terminal, a log or a test
 // failure: the verdict and why, the anomaly counts with the first examples
@@ -46,12 +61,12 @@ func Text(r *Results, dir string) string {
 				continue
 			}
 			a := c.Anomalies[k.Kind]
-			for i, ex := range a.Examples {
-				if i == maxTextExamples {
-					fmt.Fprintf(&b, "  %s: ... %d more in results.json\n", k.Kind, a.Count-maxTextExamples)
-					break
-				}
+			shown := min(len(a.Examples), maxTextExamples)
+			for _, ex := range a.Examples[:shown] {
 				fmt.Fprintf(&b, "  %s: %s\n", k.Kind, ex.Message)
+			}
+			if more := moreText(a.Count-shown, len(a.Examples)-shown); more != "" {
+				fmt.Fprintf(&b, "  %s: ... %s\n", k.Kind, more)
 			}
 		}
 		if c.Error != "" {
