@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,10 +127,11 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	}()
 	for _, img := range []string{opts.Image, opts.ToxiproxyImage} {
 		if err := eng.EnsureImage(ctx, img, opts.Log); err != nil {
-			// The hint serves the CLI, go test and the library alike: the
-			// build command works from any module that requires riptide.
-			return c, fmt.Errorf("launch nats on docker: %w (riptide can build local images: go run github.com/riptidechaos/riptide/images/build, `make images` in its repository; "+
-				"then name riptide/nats-server:%s and riptide/toxiproxy:2.12.0 with --image and --toxiproxy-image, riptidetest.WithImages or riptide.Options)", err, DefaultVersion)
+			// The hint serves the CLI, go test and the library alike: with
+			// a version, go run builds from anywhere, in a module or not.
+			v := imageVersion(opts.Image)
+			return c, fmt.Errorf("launch nats on docker: %w (riptide can build local images: go run github.com/riptidechaos/riptide/images/build@latest -nats %s, or `make images` in its repository; "+
+				"then name riptide/nats-server:%s and riptide/toxiproxy:2.12.0 with --image and --toxiproxy-image, riptidetest.WithImages or riptide.Options)", err, v, v)
 		}
 	}
 	watch.Lap("images")
@@ -237,6 +240,12 @@ func LaunchDocker(ctx context.Context, opts DockerOptions) (c *DockerCluster, er
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		// Nodes cannot join the pod of a Toxiproxy that exited: say that
+		// once, with its own words, rather than each node's refusal.
+		if st, serr := c.toxi.Container().State(ctx); serr == nil && !st.Running {
+			return c, fmt.Errorf("launch nats on docker: the Toxiproxy container exited at start (is %s a Toxiproxy server image?); its log says: %s",
+				opts.ToxiproxyImage, telling(c.toxi.Container().LogTail(200)))
+		}
 		return c, fmt.Errorf("launch nats on docker: %w", err)
 	}
 	watch.Lap("nodes-start")
@@ -403,3 +412,35 @@ func (n *DockerNode) exited(ctx context.Context) error {
 	}
 	return nil
 }
+
+// failureWords mark the line of a log that says why a program exited:
+// what a usage text printed after it would bury.
+var failureWords = regexp.MustCompile(`(?i)error|fatal|panic|not defined|invalid|cannot|can't|failed|denied|no such`)
+
+// telling is the line of a short log that says why its program exited:
+// the first with a failure word, else the last.
+func telling(log string) string {
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	for _, l := range lines {
+		if failureWords.MatchString(l) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// imageVersion is the nats-server version an image reference names by its
+// tag (nats:2.11.10, riptide/nats-server:2.11.10), or DefaultVersion.
+func imageVersion(ref string) string {
+	i := strings.LastIndex(ref, ":")
+	if i < 0 || strings.Contains(ref[i:], "/") {
+		return DefaultVersion
+	}
+	v := strings.TrimPrefix(ref[i+1:], "v")
+	if !versionTag.MatchString(v) {
+		return DefaultVersion
+	}
+	return v
+}
+
+var versionTag = regexp.MustCompile(`^\d+\.\d+\.\d+$`)

@@ -212,6 +212,43 @@ func TestDockerCloseRemovesEverything(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "nodes", "toxiproxy.log"))
 }
 
+// TestDockerWrongToxiproxyImageSaysSo: an image that is no Toxiproxy
+// server exits at once, and the nodes cannot join its pod; the launch
+// fails with one line that says so, quoting the container's own error,
+// and leaves nothing on the engine.
+func TestDockerWrongToxiproxyImageSaysSo(t *testing.T) {
+	natsImage := images.NATSServer(nats.DefaultVersion)
+	eng := testenv.Docker(t, natsImage)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, err := nats.LaunchDocker(ctx, nats.DockerOptions{Name: t.Name(), Dir: filepath.Join(t.TempDir(), "nodes"), Nodes: 3,
+		Image: natsImage, ToxiproxyImage: natsImage, Log: testWriter{t}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the Toxiproxy container exited at start (is "+natsImage+" a Toxiproxy server image?); its log says: ")
+	assert.Contains(t, err.Error(), "flag provided but not defined", "nats-server's own words")
+	assert.NotContains(t, err.Error(), "\n")
+	require.NotNil(t, c)
+	filter := client.Filters{}.Add("label", docker.LabelRun+"="+c.Run().ID())
+	cs, err := eng.Client().ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	require.NoError(t, err)
+	assert.Empty(t, cs.Items, "a failed launch removes its containers")
+}
+
+// TestDockerMissingImageHint: an image the engine has not and cannot pull
+// fails the launch with the build command for that very version, which
+// works outside any Go module.
+func TestDockerMissingImageHint(t *testing.T) {
+	toxiImage := images.Toxiproxy()
+	testenv.Docker(t, toxiImage)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, err := nats.LaunchDocker(ctx, nats.DockerOptions{Name: t.Name(), Dir: filepath.Join(t.TempDir(), "nodes"), Nodes: 3,
+		Image: "riptide/nats-server:2.11.99", ToxiproxyImage: toxiImage, Log: testWriter{t}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "go run github.com/riptidechaos/riptide/images/build@latest -nats 2.11.99")
+	assert.Contains(t, err.Error(), "name riptide/nats-server:2.11.99 and riptide/toxiproxy:2.12.0")
+}
+
 type tcpConn struct {
 	local, remote string // "ip:port"
 	localPort     int
