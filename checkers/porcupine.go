@@ -426,6 +426,8 @@ func porcupineHistories(h []history.Op, m LogModel) []porcupineHistory {
 		ph.ops = append(ph.ops, op)
 		ph.pos = append(ph.pos, [2]int32{inv, done})
 	}
+	// porcupine numbers its lanes by client id, densely from 0; each
+	// operation's metadata names riptide's process, which the report uses.
 	client := func(p int) int {
 		if c, ok := clients[p]; ok {
 			return c
@@ -436,10 +438,10 @@ func porcupineHistories(h []history.Op, m LogModel) []porcupineHistory {
 	sendOp := func(inv *history.Op, done *history.Op, invPos, donePos int32) {
 		in := pSend{value: inv.Value, hint: noOffset}
 		op := porcupine.Operation{ClientId: client(inv.Process), Input: in, Call: int64(inv.Time), Return: math.MaxInt64,
-			Metadata: fmt.Sprintf("op #%d", inv.Index)}
+			Metadata: fmt.Sprintf("process %d, op #%d", inv.Process, inv.Index)}
 		if done != nil && done.Type == history.OK && done.Offset != noOffset {
 			op.Output, op.Return = pSendOut{ok: true, offset: done.Offset}, int64(done.Time)
-			op.Metadata = fmt.Sprintf("ops #%d, #%d", inv.Index, done.Index)
+			op.Metadata = fmt.Sprintf("process %d, ops #%d, #%d", inv.Process, inv.Index, done.Index)
 		} else {
 			if o, ok := seen[[2]string{inv.Stream, inv.Value}]; ok && m.Sparse {
 				in.hint = o
@@ -471,7 +473,7 @@ func porcupineHistories(h []history.Op, m LogModel) []porcupineHistory {
 			sendOp(inv, op, invPos, int32(i))
 		case op.Type == history.OK && len(op.Reads) > 0:
 			add(op.Stream, porcupine.Operation{ClientId: client(op.Process), Input: pRead{}, Call: int64(inv.Time),
-				Output: op.Reads, Return: int64(op.Time), Metadata: fmt.Sprintf("ops #%d, #%d", inv.Index, op.Index)}, invPos, int32(i))
+				Output: op.Reads, Return: int64(op.Time), Metadata: fmt.Sprintf("process %d, ops #%d, #%d", op.Process, inv.Index, op.Index)}, invPos, int32(i))
 		}
 	}
 	// Sends still open at the end may yet take effect.

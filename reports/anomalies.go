@@ -60,6 +60,8 @@ type kindSection struct {
 	Count      int
 	Allowed    string
 	Pass       bool
+	// Tolerated says whose allowance lets a count over Allowed pass.
+	Tolerated string
 	// Children break the count down (lost into lost-prefix, -middle,
 	// -postfix); their examples are the parent's, so they get no section.
 	Children []childCount
@@ -84,6 +86,33 @@ type exampleView struct {
 	Ops      []opView
 	// Missing are op indices the history does not hold.
 	Missing []int64
+}
+
+// metaPart is one field of an example's subtitle: text, then an optional
+// value shown as code.
+type metaPart struct {
+	Text  string
+	Code  string
+	Muted bool
+}
+
+// Meta is the example's subtitle: the fields v has, in order, ending with
+// the checker that found it. The template puts a separator between parts,
+// never before the first.
+func (v exampleView) Meta() []metaPart {
+	var out []metaPart
+	add := func(set bool, p metaPart) {
+		if set {
+			out = append(out, p)
+		}
+	}
+	add(v.Value != "", metaPart{Text: "value", Code: v.Value})
+	add(v.Offset != "", metaPart{Text: "offset " + v.Offset})
+	add(v.Stream != "", metaPart{Text: "stream", Code: v.Stream})
+	add(v.Producer != "", metaPart{Text: "sent by " + v.Producer})
+	add(v.Node != "", metaPart{Text: "node " + v.Node})
+	add(v.Checker != "", metaPart{Text: v.Checker + " checker", Muted: true})
+	return out
 }
 
 // opView is one operation of an example, spelled out.
@@ -158,7 +187,7 @@ func kindSections(r *Results, h []history.Op, pos func(int64) (int, bool), limit
 			continue // shown in its parent's section
 		}
 		if e, ok := allowed[k]; ok {
-			s.Allowed, s.Pass = e.Allowed, e.Pass
+			s.Allowed, s.Pass, s.Tolerated = e.Allowed, e.Pass, e.Tolerated
 		}
 		for _, child := range kindOrder(r) {
 			if ci := kindInfo(r, child); ci.Parent == k {
@@ -196,7 +225,7 @@ func newExampleView(checker string, ex checkers.Example, h []history.Op, pos fun
 		v.Offset = strconv.FormatInt(ex.Offset, 10)
 	}
 	if ex.Producer != nil {
-		v.Producer = "process " + strconv.Itoa(*ex.Producer)
+		v.Producer = ex.ProducerName()
 	}
 	for _, idx := range ex.Ops {
 		i, ok := pos(idx)
@@ -210,7 +239,7 @@ func newExampleView(checker string, ex checkers.Example, h []history.Op, pos fun
 }
 
 func newOpView(op history.Op, value string) opView {
-	v := opView{Index: op.Index, Time: formatDuration(op.Time), Process: processName(op.Process),
+	v := opView{Index: op.Index, Time: formatOpTime(op.Time), Process: processName(op.Process),
 		Type: op.Type.String(), F: string(op.F), Value: op.Value, Node: op.Node, Error: op.Error,
 		Match: value != "" && op.Value == value}
 	if op.Offset != history.NoOffset {

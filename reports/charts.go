@@ -149,6 +149,29 @@ type line struct {
 	D     string
 	// Area also fills under the line.
 	Area string
+	// Dots mark the points that no segment joins (a run that fits in
+	// one bucket, a bucket between two gaps): a path of one point draws
+	// nothing.
+	Dots []dot
+}
+
+// dot is a point of a line, in percent of the plot from its bottom left.
+// It is drawn in HTML, not in the stretched SVG, to stay round.
+type dot struct {
+	Left, Bottom string
+}
+
+// dots lists the points of v that polyline joins to no other.
+func dots(t traffic, v []float64, y func(float64) float64, has []bool, height int) []dot {
+	drawn := func(b int) bool { return b >= 0 && b < len(v) && (has == nil || has[b]) }
+	var out []dot
+	for b := range v {
+		if drawn(b) && !drawn(b-1) && !drawn(b+1) {
+			out = append(out, dot{Left: pct(bucketX(t, b) / chartWidth * 100),
+				Bottom: pct((1 - y(v[b])/float64(height)) * 100)})
+		}
+	}
+	return out
 }
 
 // throughputChart draws acknowledged sends, reads and failed sends per
@@ -185,9 +208,10 @@ func throughputChart(t traffic, mainEnd time.Duration) chart {
 		c.YTicks = append(c.YTicks, tick{Pos: pct(v / top * 100), Label: formatCount(v)})
 	}
 	c.Lines = []line{
-		{Name: "acknowledged sends/s", Class: "acked", D: polyline(t, acked, y, nil), Area: area(t, acked, y, c.Height)},
-		{Name: "messages read/s", Class: "reads", D: polyline(t, reads, y, nil)},
-		{Name: "failed or unknown sends/s", Class: "failed", D: polyline(t, failed, y, nil)},
+		{Name: "acknowledged sends/s", Class: "acked", D: polyline(t, acked, y, nil), Area: area(t, acked, y, c.Height),
+			Dots: dots(t, acked, y, nil, c.Height)},
+		{Name: "reads/s incl. drain", Class: "reads", D: polyline(t, reads, y, nil), Dots: dots(t, reads, y, nil, c.Height)},
+		{Name: "failed or unknown sends/s", Class: "failed", D: polyline(t, failed, y, nil), Dots: dots(t, failed, y, nil, c.Height)},
 	}
 	return c
 }
@@ -212,9 +236,13 @@ func latencyChart(t traffic) chart {
 	if hi == 0 {
 		lo, hi = time.Millisecond, time.Second
 	}
-	lo = max(lo, time.Microsecond)
-	d0 := math.Floor(math.Log10(float64(lo)))
-	d1 := math.Ceil(math.Log10(float64(hi) * 1.5)) // headroom above the highest p99
+	// Lines are drawn at 1µs at the least: so is the axis.
+	lo, hi = max(lo, time.Microsecond), max(hi, time.Microsecond)
+	// Room below the lowest p50 and above the highest p99, so that neither
+	// lies on an edge of the plot: latencies of exactly 1ms on a 1ms-1s
+	// axis would be drawn on its bottom border, invisible.
+	d0 := math.Floor(math.Log10(float64(lo) / 1.5))
+	d1 := math.Ceil(math.Log10(float64(hi) * 1.5))
 	if d1 <= d0 {
 		d1 = d0 + 1
 	}
@@ -226,8 +254,8 @@ func latencyChart(t traffic) chart {
 			Label: formatDuration(time.Duration(math.Pow(10, d)))})
 	}
 	c.Lines = []line{
-		{Name: "p50", Class: "p50", D: polyline(t, p50, y, has)},
-		{Name: "p99", Class: "p99", D: polyline(t, p99, y, has)},
+		{Name: "p50", Class: "p50", D: polyline(t, p50, y, has), Dots: dots(t, p50, y, has, c.Height)},
+		{Name: "p99", Class: "p99", D: polyline(t, p99, y, has), Dots: dots(t, p99, y, has, c.Height)},
 	}
 	return c
 }
@@ -363,4 +391,26 @@ func formatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// statValue formats a checker's measure for people: a name ending in -ns
+// holds nanoseconds (acked-p50-ns) and is shown as a duration (3.32ms)
+// under its name without the unit; any other is a count (3,318).
+func statValue(name string, v int64) (label, value string) {
+	if base, ok := strings.CutSuffix(name, "-ns"); ok && base != "" {
+		return base, formatDuration(time.Duration(v))
+	}
+	return name, formatInt(v)
+}
+
+// formatOpTime writes an operation's time, the same in every table of the
+// report (report.js's fmtOpTime mirrors it): to the nanosecond below a
+// millisecond (a test history's 1.1µs), to the microsecond above
+// (12.345678s), where rounding to three digits would give many operations
+// one time.
+func formatOpTime(d time.Duration) string {
+	if d >= time.Millisecond || d <= -time.Millisecond {
+		d = d.Round(time.Microsecond)
+	}
+	return d.String()
 }

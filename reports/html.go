@@ -104,10 +104,20 @@ type page struct {
 	Legend    []legendEntry
 	Bands     []bar
 	AfterMain *bar
-	Charts    []chart
-	Spans     []fault
-	Windows   []windowRow
-	Series    template.JS
+	// AfterMainAt is where AfterMain begins: the end of the main phase,
+	// or, when the scenario is unknown, the final drain's first operation
+	// in the history; AfterMainLegend names it in the legend.
+	AfterMainAt     time.Duration
+	AfterMainLegend string
+	// Span is the time of the history's last operation; HistoryNodes the
+	// nodes its operations name: what a history without its scenario
+	// tells of the run.
+	Span         time.Duration
+	HistoryNodes []string
+	Charts       []chart
+	Spans        []fault
+	Windows      []windowRow
+	Series       template.JS
 
 	// Notable expectations get a table row (something was found, allowed
 	// or failed); the quiet ones (none allowed, none found) a chip each.
@@ -151,17 +161,31 @@ func newPage(dir string, r *Results, h []history.Op, opts HTMLOptions) *page {
 	p.Lanes = lanes(p.Spans, r.Nodes, p.End)
 	p.Legend = legend(p.Spans)
 	p.Bands = bands(p.Spans, p.End)
-	if d := r.Scenario.Duration; d > 0 && d < p.End {
-		left := float64(d) / float64(p.End) * 100
-		p.AfterMain = &bar{Left: pct(left), Width: pct(100 - left), Label: "heal and drain",
-			Title: "after the main phase: every fault healed, then the final drain"}
+	mainEnd := r.Scenario.Duration
+	after := bar{Label: "heal and drain", Title: "after the main phase: every fault healed, then the final drain"}
+	p.AfterMainLegend = "heal and final drain"
+	if r.Scenario.Unknown != "" {
+		// Without the scenario the main phase's length is unknown, but the
+		// history tells when the final drain began.
+		mainEnd = drainStart(h)
+		after = bar{Label: "final drain", Title: "the final drain, from its first operation in the history (the main phase's length is unknown)"}
+		p.AfterMainLegend = "final drain"
 	}
+	if d := mainEnd; d > 0 && d < p.End {
+		left := float64(d) / float64(p.End) * 100
+		after.Left, after.Width = pct(left), pct(100-left)
+		p.AfterMain, p.AfterMainAt = &after, d
+	}
+	if len(h) > 0 {
+		p.Span = h[len(h)-1].Time
+	}
+	p.HistoryNodes = historyNodes(h)
 
 	pos := positions(h)
 	if len(h) > 0 {
 		p.HasHistory = true
 		t := computeTraffic(h, p.End)
-		p.Charts = []chart{throughputChart(t, r.Scenario.Duration), latencyChart(t)}
+		p.Charts = []chart{throughputChart(t, mainEnd), latencyChart(t)}
 		p.Series = template.JS(seriesJSON(t, p.Spans))
 		for budget := opts.TableRows; ; budget /= 2 {
 			keep, examples := sample(h, pos, r.Checkers, budget)
@@ -304,6 +328,17 @@ type checkerRow struct {
 type stat struct {
 	Name  string
 	Value string
+	// Title says what the measure counts, where its name alone reads like
+	// another figure of the report.
+	Title string
+}
+
+// statTitles explain measures, by "checker/name", whose name alone is
+// ambiguous next to the report's other figures.
+var statTitles = map[string]string{
+	"queue/reads": "messages returned by every read: the consumers, the final drain and the per-node reads " +
+		"(the Messages read figure above counts the consumers and the final drain only)",
+	"queue/distinct-reads": "different values read, by any reader",
 }
 
 func checkerRows(results []checkers.Result) []checkerRow {
@@ -311,7 +346,8 @@ func checkerRows(results []checkers.Result) []checkerRow {
 	for i, r := range results {
 		row := checkerRow{Name: r.Checker, Verdict: r.Verdict, Reason: r.Reason, Error: r.Error}
 		for _, k := range slices.Sorted(maps.Keys(r.Stats)) {
-			row.Stats = append(row.Stats, stat{Name: k, Value: formatInt(r.Stats[k])})
+			name, value := statValue(k, r.Stats[k])
+			row.Stats = append(row.Stats, stat{Name: name, Value: value, Title: statTitles[r.Checker+"/"+k]})
 		}
 		out[i] = row
 	}

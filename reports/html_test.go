@@ -41,7 +41,7 @@ func TestReportShowsTheRun(t *testing.T) {
 	for _, want := range []string{
 		`class="banner valid"`, "Every expectation held",
 		"nats 2.12.1", "3 nodes on process", // scenario facts
-		"f1 kill", "f2 partition clients=cut mode=isolate-one", "f3 latency jitter=10ms latency=50ms", // fault bars
+		"f1 kill", "f2 partition isolate-one clients=cut", "f3 latency 50ms±10ms", // fault bars, main parameter first
 		`class="band k0"`, "acknowledged sends/s", "p99", // charts with fault bands
 		"heal and drain after 20s", // the phase after the main one
 	} {

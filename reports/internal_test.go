@@ -79,7 +79,7 @@ func TestAppendTableIsJSONThatCannotCloseTheScript(t *testing.T) {
 	var rows [][]any
 	require.NoError(t, json.Unmarshal(b, &rows))
 	require.Len(t, rows, 2)
-	assert.Equal(t, []any{0.0, 1.0, "ok", "poll", "s", "", -1.0, "n1", "", 1500.0,
+	assert.Equal(t, []any{0.0, 1.0, "ok", "poll", "s", "", -1.0, "n1", "", 1.5e6,
 		[]any{6.0, []any{1.0, "a"}, []any{2.0, "</script>"}, []any{3.0, "c"}, []any{4.0, "d"}}}, rows[0],
 		"a poll carries its read count and its first reads")
 	assert.Equal(t, "x\u2028<!--\ufffd&", rows[1][5], "values round-trip; invalid UTF-8 becomes U+FFFD")
@@ -170,7 +170,7 @@ func TestFaultSpansAndLanes(t *testing.T) {
 	assert.False(t, spans[2].Stopped)
 	assert.Equal(t, spans[0].ColorSlot, spans[3].ColorSlot, "one colour per kind")
 	assert.NotEqual(t, spans[0].ColorSlot, spans[1].ColorSlot)
-	assert.Contains(t, spans[1].tooltip(), "jitter=5ms latency=50ms", "parameters in a stable order")
+	assert.Contains(t, spans[1].tooltip(), "latency=50ms jitter=5ms", "parameters in a stable order, the main ones first")
 	assert.Contains(t, spans[0].tooltip(), "5ms to apply, 50ms to heal")
 
 	ls := lanes(spans, []string{"n1", "n2", "n3"}, 10*s)

@@ -80,6 +80,14 @@ func RenderJUnit(r *Results) ([]byte, error) {
 			{"verdict", string(r.Verdict)},
 		},
 	}
+	if r.Scenario.Unknown != "" {
+		// Without its scenario a history tells no seed, system, node
+		// count or platform: say so instead of writing zeros as facts.
+		suite.Properties = []junitProperty{
+			{"scenario", "unknown: " + r.Scenario.Unknown},
+			{"verdict", string(r.Verdict)},
+		}
+	}
 	verdict := junitCase{ClassName: class, Name: "verdict", Time: seconds(r.Duration),
 		SystemOut: r.Headline()}
 	setOutcome(&verdict, r.Verdict, r.Headline())
@@ -89,6 +97,9 @@ func RenderJUnit(r *Results) ([]byte, error) {
 		info := kindInfo(r, e.Kind)
 		c := junitCase{ClassName: class + ".expect", Name: string(e.Kind), Time: "0",
 			SystemOut: fmt.Sprintf("%s: %d found, %s allowed", info.Definition, e.Count, e.Allowed)}
+		if e.Tolerated != "" {
+			c.SystemOut += "; " + e.Tolerated
+		}
 		if !e.Pass {
 			v := checkers.Invalid
 			if !info.Proof {
@@ -151,10 +162,13 @@ func (c *junitCase) problem() *junitProblem {
 	return c.Error
 }
 
-// examplesText lists up to n examples of kind k, one per line.
+// examplesText lists up to n examples of kind k, one per line, and says
+// how many of the kind's anomalies they are when not all.
 func examplesText(r *Results, k checkers.Kind, n int) string {
 	var lines []string
+	total := 0
 	for _, res := range r.Checkers {
+		total += res.Anomalies[k].Count
 		for _, ex := range res.Anomalies[k].Examples {
 			if len(lines) == n {
 				break
@@ -170,12 +184,21 @@ func examplesText(r *Results, k checkers.Kind, n int) string {
 			lines = append(lines, "- "+line)
 		}
 	}
+	if shown := len(lines); shown < total {
+		lines = append(lines, fmt.Sprintf("%d of %d shown; report.html and results.json list more, history.jsonl has every operation.", shown, total))
+	}
 	return strings.Join(lines, "\n")
 }
 
 func statsText(stats map[string]int64) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(stats)) {
+		if strings.HasSuffix(k, "-ns") {
+			// Nanoseconds: shown as a duration, as report.html does.
+			name, d := statValue(k, stats[k])
+			parts = append(parts, name+" "+d)
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s %d", k, stats[k]))
 	}
 	return strings.Join(parts, ", ")

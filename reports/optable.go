@@ -116,9 +116,11 @@ func sample(h []history.Op, pos func(int64) (int, bool), results []checkers.Resu
 }
 
 // appendTable encodes the chosen rows as a JSON array of arrays:
-// [index, process, type, f, stream, value, offset, node, error, time_us,
+// [index, process, type, f, stream, value, offset, node, error, time_ns,
 // reads] where reads is null or [count, [offset, value]...]. Arrays, not
-// objects, because the keys would double the size of the report. The output
+// objects, because the keys would double the size of the report. The time
+// is in nanoseconds, so that the table shows it as the anomaly sections do
+// (formatOpTime): a test history's ops are a microsecond apart. The output
 // is safe inside <script type="application/json">: <, >, & and U+2028/9 are
 // escaped, so no value can close the block.
 func appendTable(b []byte, h []history.Op, keep []int, examples map[int]bool) []byte {
@@ -155,7 +157,7 @@ func appendTable(b []byte, h []history.Op, keep []int, examples map[int]bool) []
 		b = append(b, ',')
 		b = history.AppendJSONString(b, clip(op.Error, maxError))
 		b = append(b, ',')
-		b = strconv.AppendInt(b, int64(op.Time/1000), 10)
+		b = strconv.AppendInt(b, int64(op.Time), 10)
 		b = append(b, ',')
 		if len(op.Reads) == 0 {
 			b = append(b, "null"...)

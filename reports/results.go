@@ -28,6 +28,12 @@ type Scenario struct {
 	Duration    time.Duration `json:"duration_ns"`
 	// YAML is the resolved scenario, defaults applied.
 	YAML string `json:"-"`
+	// Unknown, when set, says why the scenario is not known (the run
+	// directory held no scenario.yaml) and what the history was judged
+	// against instead. Seed, System, Version, Nodes, Platform, Duration
+	// and YAML are then unset: the reports show them as unknown rather
+	// than present zeros or defaults as facts of the run.
+	Unknown string `json:"unknown,omitempty"`
 }
 
 // Expectation is one line of the scenario's expect: block, judged.
@@ -36,6 +42,10 @@ type Expectation struct {
 	Allowed string        `json:"allowed"`
 	Count   int           `json:"count"`
 	Pass    bool          `json:"pass"`
+	// Tolerated says why a count its own allowance does not cover passes:
+	// the allowance of its parent ("lost allowed") or of every child found
+	// ("lost-postfix allowed"), as docs/checkers.md rules.
+	Tolerated string `json:"tolerated,omitempty"`
 }
 
 // FaultEvent is one start or stop of a fault, from the history.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/riptidechaos/riptide/checkers"
@@ -30,6 +31,9 @@ func RenderSummary(r *Results) []byte {
 	}
 	fmt.Fprintf(&b, "### %s riptide %s: %s\n\n", icon, mdName(orElse(r.Scenario.Name, "run")), verdict)
 	fmt.Fprintf(&b, "%s\n\n", md(r.Headline()))
+	if r.Scenario.Unknown != "" {
+		fmt.Fprintf(&b, "Scenario unknown: %s.\n\n", md(r.Scenario.Unknown))
+	}
 
 	// Only the expectations with something to say get a row: a summary
 	// is read on a CI job page, and a dozen "0 of 0 allowed" rows hide the
@@ -42,6 +46,9 @@ func RenderSummary(r *Results) []byte {
 			continue
 		}
 		result := "✅ pass"
+		if e.Tolerated != "" {
+			result += " (" + md(e.Tolerated) + ")"
+		}
 		if kindInfo(r, e.Kind).Counted {
 			result = "counted"
 		} else if !e.Pass {
@@ -105,10 +112,16 @@ func RenderSummary(r *Results) []byte {
 	case r.Drain.Ran:
 		drain = "cut short"
 	}
+	// Without its scenario a history tells no seed, cluster or main phase:
+	// zeros there would read as facts.
+	seed, cluster, mainPhase := strconv.FormatInt(r.Scenario.Seed, 10), md(clusterText(r.Scenario)), formatDuration(r.Scenario.Duration)
+	if r.Scenario.Unknown != "" {
+		seed, cluster, mainPhase = "unknown", "unknown", "unknown"
+	}
 	fmt.Fprintf(&b, "| seed | cluster | main phase | sends | acked | read | faults | drain | run took |\n")
 	fmt.Fprintf(&b, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |\n")
-	fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %d | %s | %s |\n\n",
-		r.Scenario.Seed, md(clusterText(r.Scenario)), formatDuration(r.Scenario.Duration),
+	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %s | %s |\n\n",
+		seed, cluster, mainPhase,
 		formatInt(r.Sends), formatInt(r.Acked), formatInt(r.Reads), r.faultsInjected(), drain, formatDuration(r.Duration))
 	b.WriteString("Full report: `report.html` in the run directory; every operation in `history.jsonl`.\n")
 	return b.Bytes()

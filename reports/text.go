@@ -2,6 +2,8 @@ package reports
 
 import (
 	"fmt"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,7 +59,9 @@ func Text(r *Results, dir string) string {
 	fmt.Fprintf(&b, "anomalies: %s\n", strings.Join(counts, ", "))
 	for _, c := range r.Checkers {
 		for _, k := range r.Kinds {
-			if k.Counted {
+			// A child kind's values (lost-postfix) are its parent's
+			// (lost), listed once under the parent.
+			if k.Counted || k.Parent != "" && len(c.Anomalies[k.Parent].Examples) > 0 {
 				continue
 			}
 			a := c.Anomalies[k.Kind]
@@ -97,8 +101,19 @@ func Text(r *Results, dir string) string {
 		fmt.Fprintf(&b, "per-node reads: %s\n", strings.Join(parts, ", "))
 	}
 	// The seed replays the fault schedule: a failure is reproduced with it.
-	fmt.Fprintf(&b, "sends %d, acknowledged %d, read %d (consumers and drain), faults %d, seed %d, took %s\n",
-		r.Sends, r.Acked, r.Reads, faults, r.Scenario.Seed, r.Duration.Round(time.Second))
-	fmt.Fprintf(&b, "run directory: %s (report.html, results.json, junit.xml, summary.md, history.jsonl)", dir)
+	seed := strconv.FormatInt(r.Scenario.Seed, 10)
+	if r.Scenario.Unknown != "" {
+		seed = "unknown"
+	}
+	fmt.Fprintf(&b, "sends %d, acknowledged %d, read %d (consumers and drain), faults %d, seed %s, took %s\n",
+		r.Sends, r.Acked, r.Reads, faults, seed, r.Duration.Round(time.Second))
+	files := "report.html, results.json, junit.xml, summary.md, history.jsonl"
+	// porcupine's view of each nonlinearizable stream, when there is one.
+	if views, _ := filepath.Glob(filepath.Join(dir, "porcupine-*.html")); len(views) > 0 {
+		for _, v := range views {
+			files += ", " + filepath.Base(v)
+		}
+	}
+	fmt.Fprintf(&b, "run directory: %s (%s)", dir, files)
 	return b.String()
 }

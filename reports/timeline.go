@@ -67,12 +67,84 @@ func faultSpans(events []FaultEvent, end time.Duration) []fault {
 // no change here.
 const paletteSize = 8
 
-// params formats fault parameters in a stable order.
-func params(p map[string]string) string {
-	keys := slices.Sorted(maps.Keys(p))
+// mainParams lists, per fault kind, the parameters that say most about a
+// fault, in the order they are read: they come first wherever its
+// parameters are listed, so that a clipped label still shows them.
+var mainParams = map[string][]string{
+	"kill": {"signal"}, "stop": {"signal"},
+	"partition": {"mode", "groups"}, "restart": {"mode", "down"},
+	"latency": {"latency", "jitter"}, "bandwidth": {"bandwidth"},
+	"reset-peer": {"delay"}, "slow-close": {"delay"}, "slicer": {"average_size", "size_variation", "delay"},
+	"limit-data": {"bytes"}, "down": {"links"},
+	"bitflip": {"flips", "files"}, "truncate": {"bytes", "files"},
+}
+
+// paramKeys orders p's keys: the kind's main parameters, then the rest by
+// name.
+func paramKeys(kind string, p map[string]string) []string {
+	var keys []string
+	for _, k := range mainParams[kind] {
+		if _, ok := p[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// params formats fault parameters in a stable order, the kind's main
+// parameters first.
+func params(kind string, p map[string]string) string {
+	keys := paramKeys(kind, p)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + p[k]
+	}
+	return strings.Join(parts, " ")
+}
+
+// paramsLabel is params in the short form of a timeline bar: the main
+// parameter's value first, without its name where the value says it
+// (latency 50ms±10ms, kill SIGKILL, partition isolate-one), then the rest.
+func paramsLabel(kind string, p map[string]string) string {
+	var lead string
+	used := map[string]bool{}
+	take := func(k string) string { used[k] = true; return p[k] }
+	switch kind {
+	case "latency":
+		if p["latency"] != "" {
+			lead = take("latency")
+			if j := take("jitter"); j != "" && j != "0s" {
+				lead += "±" + j
+			}
+		}
+	case "kill", "stop":
+		lead = take("signal")
+	case "partition", "restart":
+		lead = take("mode")
+	case "bandwidth":
+		lead = take("bandwidth")
+	case "limit-data", "truncate":
+		if p["bytes"] != "" {
+			lead = take("bytes") + " bytes"
+		}
+	case "bitflip":
+		if p["flips"] != "" {
+			lead = take("flips") + " flips"
+		}
+	}
+	parts := []string{}
+	if lead != "" {
+		parts = append(parts, lead)
+	}
+	for _, k := range paramKeys(kind, p) {
+		if !used[k] {
+			parts = append(parts, k+"="+p[k])
+		}
 	}
 	return strings.Join(parts, " ")
 }
@@ -89,7 +161,7 @@ func (f fault) tooltip() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s %s on %s\n", f.ID, f.Kind, f.TargetList())
 	if len(f.Params) > 0 {
-		fmt.Fprintf(&sb, "%s\n", params(f.Params))
+		fmt.Fprintf(&sb, "%s\n", params(f.Kind, f.Params))
 	}
 	stop := "not stopped in the history"
 	if f.Stopped {
@@ -156,7 +228,7 @@ func lanes(faults []fault, nodes []string, end time.Duration) []lane {
 	for _, f := range faults {
 		label := f.ID + " " + f.Kind
 		if len(f.Params) > 0 {
-			label += " " + params(f.Params)
+			label += " " + paramsLabel(f.Kind, f.Params)
 		}
 		names := f.Targets
 		if len(names) == 0 {

@@ -34,6 +34,9 @@ type Status struct {
 	// or ended unknown. The acknowledged rate is derived from Acked.
 	Acked  int64
 	Failed int64
+	// SendsStopped is set once the workload has stopped sending (the
+	// phases after the main one): no rate is shown, since none is going on.
+	SendsStopped bool
 	// ActiveFaults names the faults in effect ("f2 partition n2").
 	ActiveFaults []string
 	// Anomalies found so far, when the runner checks as it goes; negative
@@ -214,7 +217,7 @@ func (p *Progress) line(bar bool) string {
 	}
 	parts = append(parts, head)
 	acked := fmt.Sprintf("acked %d", s.Acked)
-	if r, ok := p.rate.perSecond(); ok {
+	if r, ok := p.rate.perSecond(); ok && !s.SendsStopped {
 		acked += fmt.Sprintf(" (%.0f/s)", r)
 	}
 	if s.Failed > 0 {

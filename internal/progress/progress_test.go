@@ -94,3 +94,18 @@ func TestAFileThatIsNotATerminalGetsPlainLines(t *testing.T) {
 	p := progress.New(f)
 	assert.False(t, p.Terminal())
 }
+
+// Once the workload has stopped sending (the heal, the drain), the status
+// shows the counts but no rate: the last one measured is not going on.
+func TestNoRateOnceSendsStopped(t *testing.T) {
+	var out bytes.Buffer
+	p := progress.New(&out, progress.WithInterval(time.Second))
+	p.Update(progress.Status{Phase: "main", Elapsed: 43 * time.Second, Remaining: 2 * time.Second, Acked: 6000, Anomalies: -1})
+	p.Update(progress.Status{Phase: "main", Elapsed: 44 * time.Second, Remaining: time.Second, Acked: 6300, Anomalies: -1})
+	p.Update(progress.Status{Phase: "heal", Elapsed: 45 * time.Second, Acked: 6420, SendsStopped: true, Anomalies: -1})
+	p.Close()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 3)
+	assert.Equal(t, "riptide: main 44s/45s, 1s left, acked 6300 (300/s), no active fault", lines[1])
+	assert.Equal(t, "riptide: heal 45s, acked 6420, no active fault", lines[2])
+}

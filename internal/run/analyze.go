@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/riptidechaos/riptide/checkers"
@@ -27,6 +28,10 @@ type facts struct {
 	Interrupted   bool
 	HarnessErrors []string
 	Nodes         []string
+	// NoScenario, when set, says that the scenario is not known (riptide
+	// check of a directory without scenario.yaml) and what the history
+	// was judged against instead.
+	NoScenario string
 }
 
 // analyze checks a history against the scenario's expectations.
@@ -40,9 +45,16 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 	}
 	sum := checkers.Judge(results, allowed)
 
-	r := reports.Assemble(scenarioSummary(sc), h, results, sum, func(k checkers.Kind) string {
+	summary := scenarioSummary(sc)
+	if f.NoScenario != "" {
+		// The placeholder's defaults set the checks; they are no facts of
+		// the run and are not reported as such.
+		summary = reports.Scenario{Name: sc.Name, Unknown: f.NoScenario}
+	}
+	r := reports.Assemble(summary, h, results, sum, func(k checkers.Kind) string {
 		return sc.Expect[string(k)].String()
 	})
+	nameTolerations(r, sc.Expect)
 	r.Duration, r.Interrupted, r.Nodes = f.Duration, f.Interrupted, f.Nodes
 	r.HarnessErrors, r.HistoryTorn = f.HarnessErrors, info.Torn
 	// An interrupted run proves nothing good: no heal, no drain. What it
@@ -67,6 +79,39 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 		r.HarnessErrors = append(r.HarnessErrors, tornNote)
 	}
 	return r
+}
+
+// nameTolerations says, on each expectation that passes although its own
+// allowance does not cover its count, whose allowance does: a parent
+// tolerated because every child found is allowed ("lost: 0", 1 found, pass,
+// tolerated: lost-postfix allowed), or a child covered by its parent's.
+func nameTolerations(r *reports.Results, expect map[string]scenarios.Allowance) {
+	for i := range r.Expectations {
+		e := &r.Expectations[i]
+		info, _ := checkers.KindInfoOf(e.Kind)
+		if !e.Pass || e.Count == 0 || info.Counted || expect[string(e.Kind)].Allows(e.Count) {
+			continue
+		}
+		var by []string
+		if info.Parent != "" {
+			by = append(by, allowanceText(info.Parent, expect[string(info.Parent)]))
+		}
+		for _, child := range checkers.Kinds {
+			if child.Parent == e.Kind && r.Counts[child.Kind] > 0 {
+				by = append(by, allowanceText(child.Kind, expect[string(child.Kind)]))
+			}
+		}
+		if len(by) > 0 {
+			e.Tolerated = "tolerated: " + strings.Join(by, ", ")
+		}
+	}
+}
+
+func allowanceText(k checkers.Kind, a scenarios.Allowance) string {
+	if a.Any {
+		return string(k) + " allowed"
+	}
+	return fmt.Sprintf("%s allowed up to %d", k, a.Max)
 }
 
 // checkersForTest run after the standard checkers: tests add one that
@@ -149,24 +194,26 @@ func safeFileName(s string) string {
 
 // Check re-analyses the history stored in a run directory and rewrites its
 // results.json and report.html. The scenario comes from the directory's
-// scenario.yaml; without one, every anomaly kind allows 0. What only the
-// runner knew (interruption, harness errors, duration) is kept from an
-// existing results.json.
+// scenario.yaml; without one, every anomaly kind allows 0, the checks take
+// their defaults and the reports say that the scenario is unknown. What
+// only the runner knew (interruption, harness errors, duration) is kept
+// from an existing results.json.
 func Check(ctx context.Context, dir string) (*reports.Results, error) {
 	h, info, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
 	if err != nil {
 		return nil, err
 	}
+	var f facts
 	sc, err := scenarios.Load(filepath.Join(dir, "scenario.yaml"))
 	if errors.Is(err, fs.ErrNotExist) {
 		sc = &scenarios.Scenario{Name: filepath.Base(filepath.Clean(dir))}
 		sc.ApplyDefaults()
+		f.NoScenario = noScenarioNote(sc)
 	} else if err != nil {
 		return nil, fmt.Errorf("scenario of %s: %w", dir, err)
 	}
-	var f facts
 	if prev, err := reports.ReadJSON(dir); err == nil {
-		f = facts{Duration: prev.Duration, Interrupted: prev.Interrupted, Nodes: prev.Nodes}
+		f.Duration, f.Interrupted, f.Nodes = prev.Duration, prev.Interrupted, prev.Nodes
 		for _, e := range prev.HarnessErrors {
 			if e != tornNote {
 				f.HarnessErrors = append(f.HarnessErrors, e)
@@ -197,6 +244,16 @@ func Check(ctx context.Context, dir string) (*reports.Results, error) {
 	}
 	r := analyze(ctx, sc, h, info, f)
 	return r, writeReports(ctx, dir, sc, r, h)
+}
+
+// noScenarioNote says what a history without its scenario was judged
+// against: no expect: block (every kind allows 0) and the checks' defaults.
+func noScenarioNote(sc *scenarios.Scenario) string {
+	note := "no scenario.yaml in the run directory: the history was judged alone, every anomaly kind allowed 0"
+	if n := sc.Checks.MinAckedBeforeFault; n > 0 {
+		note += fmt.Sprintf(", %d acknowledged sends needed before the first fault (the default)", n)
+	}
+	return note
 }
 
 const tornNote = "history.jsonl ended in a torn line (the harness was killed while writing); it was dropped"

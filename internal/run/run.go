@@ -101,6 +101,7 @@ type runner struct {
 	log      io.Writer // progress lines, through the status line
 	progress *progress.Progress
 	dir      string
+	rec      *history.Recorder // the history, once the main phase begins
 
 	mu       sync.Mutex
 	problems []string        // harness errors, for results.json
@@ -199,6 +200,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 		return nil, err
 	}
 	defer rec.Close()
+	r.rec = rec
 	if r.opts.Metrics != nil {
 		rec.Observe(r.opts.Metrics.Observe)
 	}
@@ -365,7 +367,10 @@ func (r *runner) status(ctx context.Context, rec *history.Recorder, sched *injec
 
 // phase marks the phase the run is in, for the status line and metrics.
 // Phases before the main one have their own log lines and no traffic yet;
-// later ones carry the main phase's final counts.
+// later ones show the counts as they are when the phase begins (the last
+// status line of the main phase is up to half a second old, and sends
+// still in flight complete after it), and no send rate: the workload has
+// stopped sending.
 func (r *runner) phase(name string) {
 	if r.opts.Metrics != nil {
 		r.opts.Metrics.SetPhase(name)
@@ -373,10 +378,12 @@ func (r *runner) phase(name string) {
 	r.mu.Lock()
 	st := r.last
 	r.mu.Unlock()
-	if st.Phase == "" {
+	if st.Phase == "" || r.rec == nil {
 		return
 	}
+	c := r.rec.Counts()
 	st.Phase, st.Remaining, st.ActiveFaults = name, 0, nil
+	st.Elapsed, st.Acked, st.Failed, st.SendsStopped = r.rec.Since(), c.Acked, c.Failed, true
 	r.progress.Update(st)
 }
 

@@ -22,6 +22,23 @@
     return us + "µs";
   }
   function fmtTime(us) { return (us / 1e6).toFixed(3) + "s"; }
+  // fmtOpTime writes an operation's time as formatOpTime does in Go (Go's
+  // Duration.String): to the nanosecond below a millisecond, to the
+  // microsecond above, so that the table and the anomaly sections agree.
+  function trimZeros(s) { return s.indexOf(".") < 0 ? s : s.replace(/0+$/, "").replace(/\.$/, ""); }
+  function fmtOpTime(ns) {
+    if (ns < 0) { return "-" + fmtOpTime(-ns); }
+    if (ns === 0) { return "0s"; }
+    if (ns < 1e3) { return ns + "ns"; }
+    if (ns < 1e6) { return trimZeros((ns / 1e3).toFixed(3)) + "µs"; }
+    var us = Math.round(ns / 1e3);
+    if (us < 1e6) { return trimZeros((us / 1e3).toFixed(3)) + "ms"; }
+    var h = Math.floor(us / 3.6e9), m = Math.floor((us - h * 3.6e9) / 6e7), s = "";
+    us -= h * 3.6e9 + m * 6e7;
+    if (h) { s += h + "h"; }
+    if (h || m) { s += m + "m"; }
+    return s + trimZeros((us / 1e6).toFixed(6)) + "s";
+  }
 
   // Hover readout: one cursor across every track, values of the bucket.
   var series = data("series-data");
@@ -65,7 +82,7 @@
   }
 
   // Operation table. A row is [index, process, type, f, stream, value,
-  // offset, node, error, time_us, reads]; reads is null or
+  // offset, node, error, time_ns, reads]; reads is null or
   // [count, [offset, value]...].
   var rows = data("ops-data");
   var body = byId("op-rows");
@@ -114,7 +131,7 @@
       var tr = el("tr", r[1] < 0 ? "nemesis" : "");
       if (r[0] === highlight) { tr.className += " hl"; }
       tr.appendChild(el("td", "", "#" + r[0]));
-      tr.appendChild(el("td", "num", fmtTime(r[9])));
+      tr.appendChild(el("td", "num", fmtOpTime(r[9])));
       tr.appendChild(el("td", "", r[1] < 0 ? "nemesis" : r[1]));
       tr.appendChild(el("td", "t-" + r[2], r[2]));
       tr.appendChild(el("td", "", r[3]));
