@@ -74,7 +74,7 @@ func RenderJUnit(r *Results) ([]byte, error) {
 		Time: seconds(r.Duration),
 		Properties: []junitProperty{
 			{"seed", strconv.FormatInt(r.Scenario.Seed, 10)},
-			{"system", strings.TrimSpace(r.Scenario.System + " " + r.Scenario.Version)},
+			{"system", strings.TrimSpace(r.Scenario.System + " " + r.Scenario.RanVersion())},
 			{"nodes", strconv.Itoa(r.Scenario.Nodes)},
 			{"platform", r.Scenario.Platform},
 			{"verdict", string(r.Verdict)},

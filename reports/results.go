@@ -26,6 +26,13 @@ type Scenario struct {
 	Nodes       int           `json:"nodes"`
 	Platform    string        `json:"platform"`
 	Duration    time.Duration `json:"duration_ns"`
+	// ServerVersion is the version the servers reported once the cluster
+	// was up: what ran, when it is not the Version the scenario names
+	// (an image or a binary of another version).
+	ServerVersion string `json:"server_version,omitempty"`
+	// Image and ToxiproxyImage are the docker platform's images.
+	Image          string `json:"image,omitempty"`
+	ToxiproxyImage string `json:"toxiproxy_image,omitempty"`
 	// YAML is the resolved scenario, defaults applied.
 	YAML string `json:"-"`
 	// Unknown, when set, says why the scenario is not known (the run
@@ -143,4 +150,13 @@ func writeFile(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	return nil
+}
+
+// RanVersion is the version that ran: the servers' own word when they gave
+// it, else the scenario's.
+func (s Scenario) RanVersion() string {
+	if s.ServerVersion != "" {
+		return s.ServerVersion
+	}
+	return s.Version
 }

@@ -128,7 +128,7 @@ func RenderSummary(r *Results) []byte {
 }
 
 func clusterText(s Scenario) string {
-	t := strings.TrimSpace(s.System + " " + s.Version)
+	t := strings.TrimSpace(s.System + " " + s.RanVersion())
 	if s.Nodes > 0 {
 		t += fmt.Sprintf(", %d nodes", s.Nodes)
 	}

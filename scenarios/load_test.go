@@ -45,7 +45,7 @@ duration: 60s
 cluster: {system: nats, colour: red}
 workload: {kind: queue}
 `,
-			want: []want{{"3:25", "cluster.colour", "unknown field; allowed: system, version, nodes, platform, binary, image, config"}},
+			want: []want{{"3:25", "cluster.colour", "unknown field; allowed: system, version, nodes, platform, binary, image, toxiproxy_image, config"}},
 		},
 		{
 			// A fault's unknown field lists what its kind takes, even with
@@ -75,7 +75,7 @@ cluster:
 workload: {kind: queue}
 `,
 			want: []want{
-				{"4:3", "cluster.sytem", "unknown field; allowed: system, version, nodes, platform, binary, image, config"},
+				{"4:3", "cluster.sytem", "unknown field; allowed: system, version, nodes, platform, binary, image, toxiproxy_image, config"},
 				{"4:3", "cluster.system", "required; allowed: nats"},
 			},
 		},
@@ -390,6 +390,24 @@ cluster: {system: nats, platform: docker, image: "nats:2.12.1; rm -rf /"}
 workload: {kind: queue}
 `,
 			want: []want{{"3:50", "cluster.image", "invalid image reference"}},
+		},
+		{
+			name: "toxiproxy image on the process platform",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats, toxiproxy_image: ghcr.io/shopify/toxiproxy:2.12.0}
+workload: {kind: queue}
+`,
+			want: []want{{"3:42", "cluster.toxiproxy_image", "applies to the docker platform only"}},
+		},
+		{
+			name: "toxiproxy image with shell characters",
+			yaml: `name: t
+duration: 60s
+cluster: {system: nats, platform: docker, toxiproxy_image: "x:1 && y"}
+workload: {kind: queue}
+`,
+			want: []want{{"3:60", "cluster.toxiproxy_image", "invalid image reference"}},
 		},
 		{
 			name: "availability floor out of range",

@@ -49,6 +49,9 @@ type Cluster struct {
 	Binary string `yaml:"binary" doc:"process platform: path of an existing server binary to run instead of building the pinned version"`
 	// Image names the server image instead of the official one.
 	Image string `yaml:"image" doc:"docker platform: the server image to run (default: the official image of the version, e.g. nats:2.12.1)"`
+	// ToxiproxyImage names the docker platform's Toxiproxy image, so that a
+	// scenario for an engine that cannot pull is complete on its own.
+	ToxiproxyImage string `yaml:"toxiproxy_image" doc:"docker platform: the Toxiproxy image (default ghcr.io/shopify/toxiproxy:2.12.0)"`
 	// Config holds system-specific settings, validated by the system.
 	Config map[string]string `yaml:"config" doc:"system settings; nats: sync_interval (always or a duration such as 2m)"`
 }

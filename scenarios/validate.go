@@ -160,6 +160,12 @@ func (v *validator) cluster() {
 	case c.Image != "" && !imageRE.MatchString(c.Image):
 		v.addf("cluster.image", "invalid image reference %q; use a name like nats:2.12.1 or registry.example.com/team/nats:2.12.1", c.Image)
 	}
+	switch {
+	case c.ToxiproxyImage != "" && c.Platform == "process":
+		v.addf("cluster.toxiproxy_image", "applies to the docker platform only; the process platform embeds Toxiproxy")
+	case c.ToxiproxyImage != "" && !imageRE.MatchString(c.ToxiproxyImage):
+		v.addf("cluster.toxiproxy_image", "invalid image reference %q; use a name like ghcr.io/shopify/toxiproxy:2.12.0", c.ToxiproxyImage)
+	}
 	if !systemOK {
 		return // config keys depend on the system
 	}

@@ -92,6 +92,21 @@ func (m monitor) Routes(ctx context.Context) ([]Route, error) {
 	return rz.Routes, nil
 }
 
+// ServerVersion is the version the node's server reports (/varz): what
+// ran, whatever the scenario or the image's tag say.
+func (m monitor) ServerVersion(ctx context.Context) (string, error) {
+	var vz struct {
+		Version string `json:"version"`
+	}
+	if err := m.getJSON(ctx, "/varz", &vz); err != nil {
+		return "", err
+	}
+	if vz.Version == "" {
+		return "", fmt.Errorf("%s: /varz names no version", m.name)
+	}
+	return vz.Version, nil
+}
+
 // RoutedPeers lists the names of the servers this node has a route to.
 func (m monitor) RoutedPeers(ctx context.Context) ([]string, error) {
 	routes, err := m.Routes(ctx)

@@ -28,6 +28,8 @@ type facts struct {
 	Interrupted   bool
 	HarnessErrors []string
 	Nodes         []string
+	// ServerVersion is what the servers reported (see reports.Scenario).
+	ServerVersion string
 	// NoScenario, when set, says that the scenario is not known (riptide
 	// check of a directory without scenario.yaml) and what the history
 	// was judged against instead.
@@ -46,6 +48,7 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 	sum := checkers.Judge(results, allowed)
 
 	summary := scenarioSummary(sc)
+	summary.ServerVersion = f.ServerVersion
 	if f.NoScenario != "" {
 		// The placeholder's defaults set the checks; they are no facts of
 		// the run and are not reported as such.
@@ -131,6 +134,7 @@ func scenarioSummary(sc *scenarios.Scenario) reports.Scenario {
 		Name: sc.Name, Description: sc.Description, Seed: sc.Seed,
 		System: sc.Cluster.System, Version: sc.Cluster.Version, Nodes: sc.Cluster.Nodes,
 		Platform: sc.Cluster.Platform, Duration: sc.Duration.D(),
+		Image: sc.Cluster.Image, ToxiproxyImage: sc.Cluster.ToxiproxyImage,
 	}
 	if b, err := sc.Marshal(); err == nil {
 		s.YAML = string(b)
@@ -214,6 +218,7 @@ func Check(ctx context.Context, dir string) (*reports.Results, error) {
 	}
 	if prev, err := reports.ReadJSON(dir); err == nil {
 		f.Duration, f.Interrupted, f.Nodes = prev.Duration, prev.Interrupted, prev.Nodes
+		f.ServerVersion = prev.Scenario.ServerVersion
 		for _, e := range prev.HarnessErrors {
 			if e != tornNote {
 				f.HarnessErrors = append(f.HarnessErrors, e)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/riptidechaos/riptide/clusters"
 	"github.com/riptidechaos/riptide/clusters/docker"
@@ -54,17 +55,9 @@ func (r *runner) launch(ctx context.Context) (liveCluster, error) {
 			SyncInterval: sc.Cluster.Config["sync_interval"],
 		})
 	case "docker":
-		image := r.opts.Image
-		if image == "" {
-			image = sc.Cluster.Image
-		}
-		if image == "" {
-			image = "nats:" + sc.Cluster.Version
-		}
-		toxi := r.opts.ToxiproxyImage
-		if toxi == "" {
-			toxi = nats.DefaultToxiproxyImage
-		}
+		// Resolved by run: the options, else the scenario, else the
+		// official images.
+		image, toxi := sc.Cluster.Image, sc.Cluster.ToxiproxyImage
 		r.logf("launching %d-node %s cluster on the docker platform: image %s, toxiproxy %s", sc.Cluster.Nodes, sc.Cluster.System, image, toxi)
 		lctx, cancel := context.WithTimeout(ctx, launchTimeout)
 		defer cancel()
@@ -119,4 +112,32 @@ func (r *runner) binary(ctx context.Context) (string, error) {
 		}
 	}
 	return nats.Binary(ctx, r.sc.Cluster.Version, r.log)
+}
+
+// versionAsk bounds asking the servers their version after the launch.
+const versionAsk = 5 * time.Second
+
+// serverVersion asks the cluster's servers which version they run, and
+// warns when it is not the one the scenario names (an image or binary of
+// another version): the report then states what ran. "" when no node says.
+func (r *runner) serverVersion(ctx context.Context, cluster liveCluster) string {
+	ctx, cancel := context.WithTimeout(ctx, versionAsk)
+	defer cancel()
+	for _, n := range cluster.Nodes() {
+		vn, ok := n.(interface {
+			ServerVersion(context.Context) (string, error)
+		})
+		if !ok {
+			continue
+		}
+		v, err := vn.ServerVersion(ctx)
+		if err != nil {
+			continue
+		}
+		if want := r.sc.Cluster.Version; v != want {
+			r.logf("warning: the servers run %s %s, the scenario names %s; the report says %s", r.sc.Cluster.System, v, want, v)
+		}
+		return v
+	}
+	return ""
 }

@@ -4,6 +4,7 @@
 package run
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -131,6 +132,13 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	if err := checkPlatformOptions(sc, r.opts); err != nil {
 		return nil, err
 	}
+	if sc.Cluster.Platform == "docker" {
+		// The images are part of what ran: scenario.yaml, results.json and
+		// the report name them, and the run directory's scenario.yaml runs
+		// the same images again.
+		sc.Cluster.Image = cmp.Or(r.opts.Image, sc.Cluster.Image, "nats:"+sc.Cluster.Version)
+		sc.Cluster.ToxiproxyImage = cmp.Or(r.opts.ToxiproxyImage, sc.Cluster.ToxiproxyImage, nats.DefaultToxiproxyImage)
+	}
 	dir, err := makeRunDir(r.opts.Dir, sc.Name)
 	if err != nil {
 		return nil, err
@@ -170,6 +178,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	var sched *injectors.Schedule
 	defer func() { r.teardown(cluster, sched, journal) }()
 	r.logf("cluster healthy in %s: %d link proxies", time.Since(began).Round(time.Millisecond), len(cluster.Net().Links()))
+	ranVersion := r.serverVersion(ctx, cluster)
 
 	queue := &workloads.NATSQueue{Nodes: cluster.Nodes(), Stream: sc.Workload.Stream,
 		Replicas: sc.Workload.Replicas, Timeout: sc.Workload.Timeout.D(), Net: cluster.Net()}
@@ -252,6 +261,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	res := analyze(context.WithoutCancel(ctx), sc, h, info, facts{
 		Duration: took, Interrupted: stopped,
 		HarnessErrors: problems, Nodes: clusters.NodeNames(cluster.Nodes()),
+		ServerVersion: ranVersion,
 	})
 	r.phase("report")
 	if err := writeReports(context.WithoutCancel(ctx), dir, sc, res, h); err != nil {

@@ -71,6 +71,7 @@ func TestRealClusterShortScenario(t *testing.T) {
 	assert.Greater(t, r.Acked, int64(100))
 	assert.True(t, r.Drain.Complete)
 	assert.Empty(t, r.HarnessErrors)
+	assert.Equal(t, sc.Cluster.Version, r.Scenario.ServerVersion, "the servers report the pinned version")
 	require.Len(t, r.Faults, 6, "three starts and three stops")
 	for _, f := range r.Faults {
 		assert.Empty(t, f.Error, "fault %s %s", f.ID, f.F)
