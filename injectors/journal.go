@@ -189,7 +189,12 @@ func (j *Journal) Open() []string {
 
 // End writes the end line and closes the journal. Faults still open are
 // reported as an error: the caller should have healed or torn them down.
-func (j *Journal) End() error {
+func (j *Journal) End() error { return j.EndBecause("") }
+
+// EndBecause is End for a run that stopped before its end on its own (its
+// cluster did not start): the end line keeps why, which riptide check of
+// the run directory quotes.
+func (j *Journal) EndBecause(why string) error {
 	if j == nil {
 		return nil
 	}
@@ -199,7 +204,7 @@ func (j *Journal) End() error {
 	if len(j.open) > 0 {
 		errs = append(errs, fmt.Errorf("heal journal: faults %v still open at the end of the run", j.open))
 	}
-	errs = append(errs, j.write(JournalEntry{Event: EventEnd}), j.f.Close())
+	errs = append(errs, j.write(JournalEntry{Event: EventEnd, Note: why}), j.f.Close())
 	return errors.Join(errs...)
 }
 
@@ -260,6 +265,9 @@ func Ended(entries []JournalEntry) bool {
 	return len(entries) > 0 && entries[len(entries)-1].Event == EventEnd
 }
 
+// CleanedNote is the note of an end line that riptide clean wrote.
+const CleanedNote = "closed by riptide clean"
+
 // MarkCleaned appends a cleaned line for each id and, when the journal has
 // no end line yet, an end line noting `riptide clean`.
 func MarkCleaned(dir string, ids []string, note string) error {
@@ -287,7 +295,7 @@ func MarkCleaned(dir string, ids []string, note string) error {
 		errs = append(errs, j.write(JournalEntry{Event: EventCleaned, ID: id, Note: note}))
 	}
 	if !Ended(entries) {
-		errs = append(errs, j.write(JournalEntry{Event: EventEnd, Note: "closed by riptide clean"}))
+		errs = append(errs, j.write(JournalEntry{Event: EventEnd, Note: CleanedNote}))
 	}
 	errs = append(errs, f.Close())
 	return errors.Join(errs...)

@@ -93,6 +93,8 @@ func TestCheckOfAKilledRunIsNotValid(t *testing.T) {
 		{"harness still running", "", false, "the run is still going on"},
 		// The harness ended the journal itself (a launch that failed).
 		{"run stopped by the harness", dead + `{"time":"2026-01-01T00:00:01Z","event":"end"}` + "\n", false, "the run stopped before its end"},
+		{"launch failed", dead + `{"time":"2026-01-01T00:00:01Z","event":"end","note":"launch nats on docker: no such image"}` + "\n", false,
+			"the run stopped before its end and wrote no results.json: it could not go on (the cluster did not start, or a step failed)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -114,6 +116,9 @@ func TestCheckOfAKilledRunIsNotValid(t *testing.T) {
 			assert.Equal(t, 3, code, "an interrupted run exits 3, as riptide run does")
 			assert.Contains(t, out, "interrupted")
 			assert.Contains(t, strings.Join(r.HarnessErrors, "\n"), tt.note)
+			if strings.Contains(tt.journal, `"note"`) {
+				assert.Equal(t, "the run could not go on: launch nats on docker: no such image", r.Reason, "the end line's why")
+			}
 		})
 	}
 	t.Run("empty history", func(t *testing.T) {

@@ -28,6 +28,9 @@ type facts struct {
 	Interrupted   bool
 	HarnessErrors []string
 	Nodes         []string
+	// Stopped is why a run stopped before its end on its own (its
+	// journal's end line), when riptide check knows it.
+	Stopped string
 	// ServerVersion is what the servers reported (see reports.Scenario).
 	ServerVersion string
 	// NoScenario, when set, says that the scenario is not known (riptide
@@ -65,6 +68,9 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 	if f.Interrupted && r.Verdict == checkers.Valid {
 		r.Verdict = checkers.Unknown
 		r.Reason = "the run was interrupted before the heal and the final drain"
+		if f.Stopped != "" {
+			r.Reason = "the run could not go on: " + f.Stopped
+		}
 	}
 	// The harness failing to do what the scenario says (a fault that could
 	// not be applied or healed) leaves the run unproven.
@@ -236,13 +242,18 @@ func Check(ctx context.Context, dir string) (*reports.Results, error) {
 		if entries, err := injectors.ReadJournal(dir); err == nil && !drained(h) {
 			f.Interrupted = true
 			note := diedNote
+			last := entries[len(entries)-1]
 			if _, running := injectors.Running(entries); running {
 				note = runningNote
-			} else if injectors.Ended(entries) && entries[len(entries)-1].Note == "" {
+			} else if injectors.Ended(entries) && last.Note != injectors.CleanedNote {
 				// The harness wrote the end line itself: it tore down and
 				// exited 3 without results (the cluster did not start, a
-				// step failed), it was not killed.
-				note = stoppedNote
+				// step failed), it was not killed. Its end line says why.
+				// The reason quotes why, when the end line says it.
+				note, f.Stopped = stoppedNote+"; its output said why", last.Note
+				if last.Note != "" {
+					note = stoppedNote
+				}
 			}
 			f.HarnessErrors = append(f.HarnessErrors, note)
 		}
@@ -263,7 +274,7 @@ func noScenarioNote(sc *scenarios.Scenario) string {
 
 const tornNote = "history.jsonl ended in a torn line (the harness was killed while writing); it was dropped"
 
-const stoppedNote = "the run stopped before its end and wrote no results.json (it could not go on: the cluster did not start, or a step failed; its output said why): the history ends before the final drain"
+const stoppedNote = "the run stopped before its end and wrote no results.json: it could not go on (the cluster did not start, or a step failed)"
 
 const diedNote = "the harness stopped before the end of the run (killed?) and wrote no results.json: the history ends before the final drain"
 

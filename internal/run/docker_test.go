@@ -19,6 +19,7 @@ import (
 	"github.com/riptidechaos/riptide/clusters/docker"
 	"github.com/riptidechaos/riptide/clusters/nats"
 	"github.com/riptidechaos/riptide/images"
+	"github.com/riptidechaos/riptide/injectors"
 	"github.com/riptidechaos/riptide/internal/testenv"
 	"github.com/riptidechaos/riptide/scenarios"
 )
@@ -294,6 +295,15 @@ func TestDockerWithoutEngineExitsThreeInOneLine(t *testing.T) {
 	assert.Contains(t, msg, "no Docker engine reachable")
 	assert.Contains(t, msg, "DOCKER_HOST=unix:///nonexistent/docker.sock")
 	assert.NotContains(t, msg, "goroutine")
+
+	// The run directory keeps why, for riptide check and a CI artifact.
+	journal, err := injectors.ReadJournal(filepath.Join(tmp, "run"))
+	require.NoError(t, err)
+	require.True(t, injectors.Ended(journal))
+	assert.Contains(t, journal[len(journal)-1].Note, "no Docker engine reachable")
+	r, err := Check(context.Background(), filepath.Join(tmp, "run"))
+	require.NoError(t, err)
+	assert.Contains(t, r.Reason, "the run could not go on: platform docker: ")
 }
 
 type dockerTestLog struct{ t *testing.T }

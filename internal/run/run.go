@@ -169,7 +169,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	began := time.Now()
 	cluster, err := r.launch(ctx)
 	if err != nil {
-		_ = journal.End()
+		_ = journal.EndBecause(interrupted(ctx, err).Error())
 		return nil, interrupted(ctx, err)
 	}
 	// Teardown runs on every path from here, panics included: it stops
