@@ -365,8 +365,11 @@ func (s *Schedule) record(f history.F, st Step, t Target, due time.Time, err err
 		case err != nil:
 			status = "FAILED: " + err.Error()
 		}
-		s.Logf("%s %s %s on %s (%s after due) %s", f, t.ID, st.Injector.Kind(), targets,
-			actuation.Round(time.Microsecond), status)
+		when := actuation.Round(time.Microsecond).String() + " after due"
+		if t.Details["healed_by"] == "teardown" {
+			when = "undone by the teardown" // stopping the cluster undid it, not a due heal
+		}
+		s.Logf("%s %s %s on %s (%s) %s", f, t.ID, st.Injector.Kind(), targets, when, status)
 	}
 }
 
