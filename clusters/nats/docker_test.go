@@ -234,6 +234,24 @@ func TestDockerWrongToxiproxyImageSaysSo(t *testing.T) {
 	assert.Empty(t, cs.Items, "a failed launch removes its containers")
 }
 
+// TestDockerWrongServerImageSaysSo: a server image that is not nats-server
+// (Toxiproxy's, which waits on after its own error) fails the launch within
+// notNATSAfter, not after the whole health timeout, in one line.
+func TestDockerWrongServerImageSaysSo(t *testing.T) {
+	toxiImage := images.Toxiproxy()
+	testenv.Docker(t, toxiImage)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	began := time.Now()
+	_, err := nats.LaunchDocker(ctx, nats.DockerOptions{Name: t.Name(), Dir: filepath.Join(t.TempDir(), "nodes"), Nodes: 3,
+		Image: toxiImage, ToxiproxyImage: toxiImage, Log: testWriter{t}, Ready: time.Minute})
+	require.Error(t, err)
+	t.Logf("failed after %s: %v", time.Since(began).Round(time.Millisecond), err)
+	assert.Contains(t, err.Error(), "does not run nats-server")
+	assert.NotContains(t, err.Error(), "context deadline exceeded", "not the health timeout")
+	assert.NotContains(t, err.Error(), "\n")
+}
+
 // TestDockerMissingImageHint: an image the engine has not and cannot pull
 // fails the launch with the build command for that very version, which
 // works outside any Go module.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -138,21 +139,40 @@ type watched interface {
 const (
 	healthPoll     = 25 * time.Millisecond
 	exitCheckPolls = 4 // ask whether nodes exited every 4th poll
+	// notNATSAfter is when a node with no line of nats-server's log format
+	// is taken for another program (an image of something else): a real
+	// server logs "[INF] Starting nats-server" at once, and every line of
+	// its log carries a level tag.
+	notNATSAfter = 10 * time.Second
 )
 
 // waitHealthy polls until every node is healthy and routed to every other,
 // fails soon after one has exited, and on timeout names the node that
 // was not ready with the last lines of its log, which usually say why.
+// natsLogLine matches the level tag of every line nats-server logs.
+var natsLogLine = regexp.MustCompile(`\[(INF|WRN|ERR|FTL|DBG|TRC)\] `)
+
 func waitHealthy[N watched](ctx context.Context, nodes []N) error {
 	names := make([]string, len(nodes))
 	for i, n := range nodes {
 		names[i] = n.Name()
 	}
+	began := time.Now()
+	checkedNATS := false
 	for poll := 0; ; poll++ {
 		var (
 			problem error
 			sick    N
 		)
+		if !checkedNATS && time.Since(began) > notNATSAfter {
+			checkedNATS = true
+			for _, n := range nodes {
+				if log := n.LogTail(50); !natsLogLine.MatchString(log) {
+					return fmt.Errorf("node %s does not run nats-server: after %s not one line of its log is nats-server's (is its image or binary a nats-server?); its log says: %s",
+						n.Name(), notNATSAfter, telling(log))
+				}
+			}
+		}
 		for _, n := range nodes {
 			if poll%exitCheckPolls == 0 {
 				if err := n.exited(ctx); err != nil {
