@@ -93,6 +93,9 @@ func TestCheckOfAKilledRunIsNotValid(t *testing.T) {
 		{"harness still running", "", false, "the run is still going on"},
 		// The harness ended the journal itself (a launch that failed).
 		{"run stopped by the harness", dead + `{"time":"2026-01-01T00:00:01Z","event":"end"}` + "\n", false, "the run stopped before its end"},
+		// Killed before the begin line was whole: a journal of one torn
+		// line reads as empty.
+		{"journal torn at its first line", `{"time":"2026-01-01T00:0`, false, "the harness stopped before the end of the run"},
 		{"launch failed", dead + `{"time":"2026-01-01T00:00:01Z","event":"end","note":"launch nats on docker: no such image"}` + "\n", false,
 			"the run stopped before its end and wrote no results.json: it could not go on (the cluster did not start, or a step failed)"},
 	} {

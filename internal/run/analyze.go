@@ -242,17 +242,18 @@ func Check(ctx context.Context, dir string) (*reports.Results, error) {
 		if entries, err := injectors.ReadJournal(dir); err == nil && !drained(h) {
 			f.Interrupted = true
 			note := diedNote
-			last := entries[len(entries)-1]
 			if _, running := injectors.Running(entries); running {
 				note = runningNote
-			} else if injectors.Ended(entries) && last.Note != injectors.CleanedNote {
+			} else if injectors.Ended(entries) && entries[len(entries)-1].Note != injectors.CleanedNote {
 				// The harness wrote the end line itself: it tore down and
 				// exited 3 without results (the cluster did not start, a
-				// step failed), it was not killed. Its end line says why.
-				// The reason quotes why, when the end line says it.
-				note, f.Stopped = stoppedNote+"; its output said why", last.Note
-				if last.Note != "" {
-					note = stoppedNote
+				// step failed), it was not killed. The end line says why,
+				// which the reason then quotes; older runs' do not.
+				// (Ended: the journal has lines, the last one the end.)
+				if why := entries[len(entries)-1].Note; why != "" {
+					note, f.Stopped = stoppedNote, why
+				} else {
+					note = stoppedNote + "; its output said why"
 				}
 			}
 			f.HarnessErrors = append(f.HarnessErrors, note)
