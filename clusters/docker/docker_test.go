@@ -232,16 +232,12 @@ func TestToxiproxyReach(t *testing.T) {
 	}
 }
 
-// TestSweepRemovesOnlyDeadRuns leaves a live run alone and removes a run
-// whose owner has exited: its paused container, network and volume.
-func TestSweepRemovesOnlyDeadRuns(t *testing.T) {
-	eng := engineForTest(t)
+// deadRunLike makes the leftovers of a dead harness's run beside live: the
+// same labels but the pid of an exited process, a paused container, a
+// network and a volume. It returns the dead run's id.
+func deadRunLike(t *testing.T, eng *docker.Engine, live *docker.Run) string {
+	t.Helper()
 	ctx := t.Context()
-	live := newRun(t, eng)
-	_, err := live.Start(ctx, docker.ContainerSpec{Name: "live", Image: images.Toxiproxy()})
-	require.NoError(t, err)
-
-	// A dead harness's run: the same labels, the pid of an exited process.
 	cmd := exec.Command("true")
 	require.NoError(t, cmd.Run())
 	dead := live.Labels()
@@ -265,6 +261,40 @@ func TestSweepRemovesOnlyDeadRuns(t *testing.T) {
 	vol, err := api.VolumeCreate(ctx, client.VolumeCreateOptions{Name: deadRun + "-data", Labels: dead})
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = api.VolumeRemove(context.Background(), vol.Volume.Name, client.VolumeRemoveOptions{}) })
+	return deadRun
+}
+
+// TestSweepOwnTakesThisHarnessesRunsOnly: a harness exiting at once (a
+// second Ctrl-C) sweeps its own run, and leaves a dead run's leftovers to
+// riptide clean or the next run: it has no time for them.
+func TestSweepOwnTakesThisHarnessesRunsOnly(t *testing.T) {
+	eng := engineForTest(t)
+	live := newRun(t, eng)
+	_, err := live.Start(t.Context(), docker.ContainerSpec{Name: "live", Image: images.Toxiproxy()})
+	require.NoError(t, err)
+	deadRun := deadRunLike(t, eng, live)
+
+	rep, err := eng.Sweep(t.Context(), docker.SweepOptions{Own: true, Dir: live.Labels()[docker.LabelDir]})
+	require.NoError(t, err)
+	assert.Equal(t, []string{live.ID()}, rep.Runs)
+	cs, ns := leftovers(t, eng, docker.LabelRun+"="+live.ID())
+	assert.Empty(t, cs)
+	assert.Empty(t, ns)
+	cs, _ = leftovers(t, eng, docker.LabelRun+"="+deadRun)
+	assert.Len(t, cs, 1, "the dead run's container stays")
+}
+
+// TestSweepRemovesOnlyDeadRuns leaves a live run alone and removes a run
+// whose owner has exited: its paused container, network and volume.
+func TestSweepRemovesOnlyDeadRuns(t *testing.T) {
+	eng := engineForTest(t)
+	ctx := t.Context()
+	live := newRun(t, eng)
+	_, err := live.Start(ctx, docker.ContainerSpec{Name: "live", Image: images.Toxiproxy()})
+	require.NoError(t, err)
+
+	deadRun := deadRunLike(t, eng, live)
+	api := eng.Client()
 
 	rep, err := eng.Sweep(ctx, docker.SweepOptions{})
 	require.NoError(t, err)

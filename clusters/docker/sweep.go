@@ -20,9 +20,9 @@ type SweepOptions struct {
 	All bool
 	// Dir limits the sweep to the runs of one run directory.
 	Dir string
-	// Own removes the runs of this very process as well, which a sweep
-	// otherwise keeps as alive: for a harness that exits at once (a
-	// second Ctrl-C) without its teardown.
+	// Own removes the runs of this very process, and only those: for a
+	// harness that exits at once (a second Ctrl-C) without its teardown,
+	// and has no time for other runs' leftovers.
 	Own bool
 }
 
@@ -91,7 +91,10 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (SweepReport, err
 		}
 		o := ownerOf(labels)
 		st := o.state(e.me)
-		if opts.Own && o == e.me {
+		if opts.Own {
+			if o != e.me {
+				return false
+			}
 			st = ownerGone
 		}
 		if st != ownerGone {

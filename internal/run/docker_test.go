@@ -241,9 +241,16 @@ func TestDockerDoubleInterruptLeavesNothing(t *testing.T) {
 	_, err := eng.Client().ContainerPause(t.Context(), paused, client.ContainerPauseOptions{})
 	require.NoError(t, err)
 
-	// Back to back: the second arrives long before the teardown is done.
+	// The second as soon as the first is taken, long before the teardown
+	// is done (two at once could merge into one pending signal).
 	require.NoError(t, harness.Process.Signal(syscall.SIGINT))
-	time.Sleep(time.Millisecond)
+	for !strings.Contains(out.String(), "stopping (again to exit at once)") {
+		select {
+		case err := <-exited:
+			t.Fatalf("the harness exited after one interrupt: %v\n%s", err, out.String())
+		case <-time.After(time.Millisecond):
+		}
+	}
 	require.NoError(t, harness.Process.Signal(syscall.SIGINT))
 	select {
 	case err := <-exited:
@@ -255,6 +262,7 @@ func TestDockerDoubleInterruptLeavesNothing(t *testing.T) {
 		t.Fatalf("the harness did not exit 30 s after a second interrupt:\n%s", out.String())
 	}
 	t.Logf("harness output ends:\n%s", tail(out.String(), 5))
+	assert.Contains(t, out.String(), "riptide: exiting now", "the second interrupt was taken")
 	cs, ns := runLeftovers(t, eng, dir)
 	assert.Empty(t, cs, "docker ps -a shows the run's containers")
 	assert.Empty(t, ns, "docker network ls shows the run's network")
