@@ -152,14 +152,16 @@ func RunScenario(t testing.TB, sc *scenarios.Scenario, opts ...Option) *riptide.
 		t.Skipf("riptide: scenario %s runs %s plus launch and drain; skipped with -short (it is not marked short: true)", c.Name, c.Duration)
 	}
 
-	ctx, cancel := runContext(t, &c)
-	defer cancel()
-	if err := riptide.Available(ctx, &c, cfg.binary); err != nil {
+	// A test that cannot run here is skipped before its deadline is
+	// judged: a short -timeout does not turn a skip into a failure.
+	if err := riptide.Available(t.Context(), &c, cfg.binary); err != nil {
 		if errors.Is(err, riptide.ErrUnavailable) {
 			t.Skipf("riptide: scenario %s cannot run here: %v", c.Name, err)
 		}
 		t.Fatalf("riptide: %v", err)
 	}
+	ctx, cancel := runContext(t, &c)
+	defer cancel()
 
 	dir, err := runDir(cfg.outDir, c.Name)
 	if err != nil {

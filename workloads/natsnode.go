@@ -72,8 +72,13 @@ func (q *NATSQueue) NodeNames(ctx context.Context) []string {
 		return all
 	}
 	members := p.Members()
-	// In the cluster's order, and only nodes of the cluster.
-	return slices.DeleteFunc(all, func(n string) bool { return !slices.Contains(members, n) })
+	// In the cluster's order, and only nodes of the cluster; members named
+	// otherwise than the nodes (which should not happen) read every node
+	// rather than none.
+	if read := slices.DeleteFunc(slices.Clone(all), func(n string) bool { return !slices.Contains(members, n) }); len(read) > 0 {
+		return read
+	}
+	return all
 }
 
 // NodeReader opens a reader of node's copy of the stream: a connection to
