@@ -72,11 +72,11 @@ func annotateOverrides(err error, flags []string) error {
 		switch {
 		case slices.Contains(flags, "--duration") && p.Field == "duration":
 			list[i].Msg += " (set by --duration)"
-		case slices.Contains(flags, "--duration") && strings.Contains(p.Msg, "main phase"):
+		case slices.Contains(flags, "--duration") && strings.HasPrefix(p.Field, "faults[") && strings.Contains(p.Msg, "main phase"):
 			list[i].Msg += " (the main phase's duration set by --duration)"
 		case slices.Contains(flags, "--platform") && p.Field == "cluster.platform":
 			list[i].Msg += " (set by --platform)"
-		case slices.Contains(flags, "--platform") && (p.Field == "cluster.binary" || p.Field == "cluster.image"):
+		case slices.Contains(flags, "--platform") && slices.Contains([]string{"cluster.binary", "cluster.image", "cluster.toxiproxy_image"}, p.Field):
 			list[i].Msg += " (the platform set by --platform)"
 		}
 	}
@@ -98,6 +98,16 @@ func applyOverrides(sc *scenarios.Scenario, fs *flag.FlagSet, seed int64, durati
 			sc.Duration = scenarios.Duration(duration)
 			overridden = append(overridden, "--duration")
 		case "platform":
+			// What the other platform runs goes with it: a docker run's
+			// scenario.yaml (which names its images) reruns on process.
+			if platform != sc.Cluster.Platform {
+				switch platform {
+				case "process":
+					sc.Cluster.Image, sc.Cluster.ToxiproxyImage = "", ""
+				case "docker":
+					sc.Cluster.Binary = ""
+				}
+			}
 			sc.Cluster.Platform = platform
 			overridden = append(overridden, "--platform")
 		}

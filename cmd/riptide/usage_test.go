@@ -145,6 +145,30 @@ func TestZeroOverridesAreNotIgnored(t *testing.T) {
 	assert.NotZero(t, sc.Duration, "a flag not given changes nothing")
 }
 
+// A docker run's scenario.yaml names the images that ran; rerun with
+// --platform process, they go with the platform rather than invalidate it.
+func TestPlatformOverrideDropsTheOtherPlatformsArtefacts(t *testing.T) {
+	for _, tt := range []struct {
+		from, to string
+	}{{"docker", "process"}, {"process", "docker"}} {
+		sc, err := scenarios.Open(shortScenario)
+		require.NoError(t, err)
+		sc.Cluster.Platform = tt.from
+		if tt.from == "docker" {
+			sc.Cluster.Image, sc.Cluster.ToxiproxyImage = "riptide/nats-server:2.12.1", "riptide/toxiproxy:2.12.0"
+		} else {
+			sc.Cluster.Binary = "/usr/local/bin/nats-server"
+		}
+		require.NoError(t, sc.Validate())
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		platform := fs.String("platform", "", "")
+		require.NoError(t, fs.Parse([]string{"--platform", tt.to}))
+		assert.Equal(t, []string{"--platform"}, applyOverrides(sc, fs, 0, 0, *platform))
+		assert.NoError(t, sc.Validate(), "%s -> %s", tt.from, tt.to)
+		assert.Equal(t, tt.to, sc.Cluster.Platform)
+	}
+}
+
 // riptide clean refuses a path that is missing or not a run directory,
 // before it cleans any of the others.
 func TestCleanRejectsWhatIsNotARunDirectory(t *testing.T) {
