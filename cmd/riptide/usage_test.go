@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/riptidechaos/riptide/internal/gobin"
 	"github.com/riptidechaos/riptide/scenarios"
 )
 
@@ -220,7 +221,7 @@ func TestListTakesCatalogReferences(t *testing.T) {
 // nothing in the cache that looks like a build of it. GOPROXY=off makes
 // the build fail at once, as the module proxy's 403 does, without the
 // network.
-func TestRunUnknownVersionLeavesNoCacheDirectory(t *testing.T) {
+func TestRunUnknownVersionFailsClearly(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("needs the go command")
 	}
@@ -235,7 +236,9 @@ func TestRunUnknownVersionLeavesNoCacheDirectory(t *testing.T) {
 	code, out, errOut := runCLI("run", scenario, "--out", filepath.Join(t.TempDir(), "run"))
 	assert.Equal(t, 3, code, "%s\n%s", out, errOut)
 	assert.Contains(t, errOut, "build nats-server v9.9.9")
-	left, err := os.ReadDir(cache)
+	// The version's directory keeps only its lock: nothing that passes
+	// for a binary (Install looks for the executable, not the directory).
+	bin, err := gobin.Path("nats-server", "9.9.9")
 	require.NoError(t, err)
-	assert.Empty(t, left, "the failed build left %v in the cache", left)
+	assert.NoFileExists(t, bin)
 }
