@@ -4,17 +4,19 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/riptidechaos/riptide/injectors/targets"
 )
 
 // Leader stands for the stream's current leader in Target.Nodes: only the
 // running system can name it, so the schedule asks when the fault fires.
-const Leader = "leader"
+const Leader = targets.Leader
 
 // Minority is the size of the largest strict minority of n nodes.
-func Minority(n int) int { return (n - 1) / 2 }
+func Minority(n int) int { return targets.Minority(n) }
 
 // Majority is the size of the smallest majority of n nodes.
-func Majority(n int) int { return n/2 + 1 }
+func Majority(n int) int { return targets.Majority(n) }
 
 // ResolveTarget turns a scenario target into node names:
 //
@@ -51,25 +53,17 @@ func ResolveTarget(spec string, nodes []string, rng *rand.Rand) ([]string, error
 		}
 		return out, nil
 	}
-	switch spec {
-	case "one":
-		return some(1, false)
-	case "random-one":
-		return some(1, true)
-	case "minority":
-		return some(Minority(n), false)
-	case "random-minority":
-		return some(Minority(n), true)
-	case "majority":
-		return some(Majority(n), false)
-	case "random-majority":
-		return some(Majority(n), true)
-	case "all":
-		return slices.Clone(nodes), nil
-	case Leader:
+	// How many: the rule the scenario validation applies too.
+	switch k, word := targets.Count(spec, n); {
+	case !word:
+	case spec == Leader:
 		return []string{Leader}, nil
-	case "all-links", "":
+	case spec == targets.AllLinks || spec == "":
 		return nil, nil
+	case spec == "all":
+		return slices.Clone(nodes), nil
+	default:
+		return some(k, targets.Drawn(spec))
 	}
 	if slices.Contains(nodes, spec) {
 		return []string{spec}, nil

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -10,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/riptidechaos/riptide/injectors"
+	"github.com/riptidechaos/riptide/injectors/targets"
 )
 
 // The rules of the fault schedule: which fields each kind takes, their
@@ -352,21 +351,13 @@ func (v *validator) target(path string, f Fault, words []string) {
 }
 
 // targetSize is how many nodes a target word names on a cluster of n
-// nodes, by the very code that resolves it when the fault fires
-// (injectors.ResolveTarget), so that validation and the run cannot
-// disagree: 0 for a word that names no node there (a minority of 2
-// nodes), and for all-links, which names links. Sizes do not depend on
-// the draw; leader counts as one node.
+// nodes, by the rule the injectors resolve it with when the fault fires
+// (package targets), so that validation and the run cannot disagree: 0
+// for a word that names no node there (a minority of 2 nodes), and for
+// all-links, which names links. Leader counts as one node.
 func targetSize(target string, n int) int {
-	names := make([]string, n)
-	for i := range names {
-		names[i] = "n" + strconv.Itoa(i+1)
-	}
-	got, err := injectors.ResolveTarget(target, names, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		return 0
-	}
-	return len(got)
+	k, _ := targets.Count(target, n)
+	return k
 }
 
 // targetProblem says why the target word cannot act on a cluster of n
