@@ -125,7 +125,7 @@ func (p *Progress) Update(s Status) {
 		return
 	}
 	if !p.anyLine || s.Phase != p.printed.Phase || s.Elapsed-p.printed.Elapsed >= p.interval {
-		fmt.Fprintf(p.w, "riptide: %s\n", p.line(false))
+		fmt.Fprintf(p.w, "riptide: %s\n", p.line(false, false))
 		p.printed, p.anyLine = s, true
 	}
 }
@@ -184,11 +184,19 @@ func (p *Progress) Close() {
 	}
 }
 
-// draw replaces the terminal's current line with the status, cut to the
-// terminal's width.
+// draw replaces the terminal's current line with the status, fitted to
+// the terminal's width: the bar goes first, then the long wording, so that
+// the faults in effect and the anomalies stay in sight; what still does
+// not fit is cut.
 func (p *Progress) draw() {
 	width := p.width() - 1
-	line := p.line(true)
+	line := p.line(true, false)
+	for _, compact := range []bool{false, true} {
+		if utf8.RuneCountInString(line) <= width {
+			break
+		}
+		line = p.line(false, compact)
+	}
 	if utf8.RuneCountInString(line) > width && width > 1 {
 		r := []rune(line)
 		line = string(r[:width-1]) + "…"
@@ -199,9 +207,11 @@ func (p *Progress) draw() {
 
 const barWidth = 16
 
-// line formats the status: "main ▕█████░░░▏ 12s/45s 33s left │ acked
-// 1234 · 310/s · 2 failed │ faults: f2 partition n2 │ anomalies 0".
-func (p *Progress) line(bar bool) string {
+// line formats the status: "main ▕█████░░░▏ 12s/45s, 33s left │ acked
+// 1234 (310/s), 2 failed or unknown │ faults: f2 partition n2 │ anomalies
+// 0"; compact, for a narrow terminal: "main 12s/45s, acked 1234 (310/s),
+// 2 failed, anomalies 0, faults: f2 partition n2".
+func (p *Progress) line(bar, compact bool) string {
 	s := p.status
 	var parts []string
 	head := orDash(s.Phase)
@@ -212,7 +222,10 @@ func (p *Progress) line(bar bool) string {
 		head += " ▕" + strings.Repeat("█", done) + strings.Repeat("░", barWidth-done) + "▏"
 	}
 	head += " " + short(s.Elapsed)
-	if s.Remaining > 0 {
+	switch {
+	case s.Remaining > 0 && compact:
+		head += "/" + short(total)
+	case s.Remaining > 0:
 		head += fmt.Sprintf("/%s, %s left", short(total), short(s.Remaining))
 	}
 	parts = append(parts, head)
@@ -220,17 +233,28 @@ func (p *Progress) line(bar bool) string {
 	if r, ok := p.rate.perSecond(); ok && !s.SendsStopped {
 		acked += fmt.Sprintf(" (%.0f/s)", r)
 	}
-	if s.Failed > 0 {
+	switch {
+	case s.Failed > 0 && compact:
+		acked += fmt.Sprintf(", %d failed", s.Failed)
+	case s.Failed > 0:
 		acked += fmt.Sprintf(", %d failed or unknown", s.Failed)
 	}
 	parts = append(parts, acked)
-	if len(s.ActiveFaults) > 0 {
+	switch {
+	case len(s.ActiveFaults) > 0:
 		parts = append(parts, "faults: "+strings.Join(s.ActiveFaults, ", "))
-	} else {
+	case compact:
+		parts = append(parts, "no fault")
+	default:
 		parts = append(parts, "no active fault")
 	}
 	if s.Anomalies >= 0 {
 		parts = append(parts, fmt.Sprintf("anomalies %d", s.Anomalies))
+		if compact {
+			// Short, and kept in sight: a long fault list is cut instead.
+			n := len(parts)
+			parts[n-1], parts[n-2] = parts[n-2], parts[n-1]
+		}
 	}
 	sep := ", "
 	if bar {

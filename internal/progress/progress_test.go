@@ -68,6 +68,25 @@ func TestTerminalRedrawsOneLineUnderTheLog(t *testing.T) {
 	assert.Equal(t, "", segments[7], "Close clears the status line")
 }
 
+// On a terminal of 80 or 60 columns the bar and the long wording give way
+// before the anomalies and the faults in effect do (a long fault list is
+// cut last).
+func TestNarrowTerminalKeepsFaultsAndAnomalies(t *testing.T) {
+	st := progress.Status{Phase: "main", Elapsed: 7 * time.Second, Remaining: 13 * time.Second, Acked: 1302, Failed: 1,
+		ActiveFaults: []string{"f2 partition n2"}, Anomalies: 0}
+	for width, want := range map[int]string{
+		80: "main 7s/20s, acked 1302, 1 failed, anomalies 0, faults: f2 partition n2",
+		60: "main 7s/20s, acked 1302, 1 failed, anomalies 0, faults: f2…",
+	} {
+		var out bytes.Buffer
+		p := progress.New(&out, progress.WithTerminal(true, width))
+		p.Update(st)
+		line := strings.TrimPrefix(out.String(), clear)
+		assert.LessOrEqual(t, utf8.RuneCountInString(line), width-1, "width %d: %q", width, line)
+		assert.Equal(t, want, line, "width %d", width)
+	}
+}
+
 func TestTerminalLineNeverWraps(t *testing.T) {
 	var out bytes.Buffer
 	p := progress.New(&out, progress.WithTerminal(true, 40))
