@@ -153,6 +153,14 @@ reports into a new run directory. The exit status is the verdict: 0 valid,
 	defer stop()
 	opts := run.Options{Dir: *out, Binary: *binary, Log: stdout,
 		PlatformOptions: run.PlatformOptions{Image: *image, ToxiproxyImage: *toxiImage}}
+	// An --out that cannot be the run directory is a usage error too,
+	// found before the metrics endpoint starts.
+	if *out != "" {
+		if err := run.CheckRunDir(*out); err != nil {
+			fmt.Fprintf(stderr, "riptide run: --out: %v\n", err)
+			return run.ExitHarness
+		}
+	}
 	if *metricsAddr != "" {
 		// Listen before anything starts: a refused or busy address is a
 		// usage error, not a half-run.

@@ -242,3 +242,17 @@ func TestRunUnknownVersionFailsClearly(t *testing.T) {
 	require.NoError(t, err)
 	assert.NoFileExists(t, bin)
 }
+
+// An --out that cannot be a run directory is refused before the metrics
+// endpoint starts, as every other usage error is.
+func TestRunRejectsABadOutBeforeStartingAnything(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "k.yaml")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	for _, out := range []string{file, filepath.Join(file, "run")} {
+		code, stdout, errOut := runCLI("run", shortScenario, "--out", out, "--metrics", "127.0.0.1:0")
+		assert.Equal(t, 3, code)
+		assert.Contains(t, errOut, "riptide run: --out: ")
+		assert.Regexp(t, "is a file|not a directory", errOut)
+		assert.NotContains(t, stdout, "metrics on")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -454,6 +455,39 @@ func interrupted(ctx context.Context, err error) error {
 
 // makeRunDir creates the run directory: dir if given (it must be empty or
 // absent), else a new one under ./riptide-runs.
+// CheckRunDir says whether dir can become a run directory: an empty
+// directory, or a path that can be created. The CLI asks before it starts
+// anything (the metrics endpoint), Run again when it makes it.
+func CheckRunDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return fmt.Errorf("run directory %s is a file, not a directory: choose another with --out", dir)
+	case err == nil:
+		if entries, err := os.ReadDir(dir); err != nil || len(entries) > 0 {
+			return fmt.Errorf("run directory %s is not empty: choose another with --out", dir)
+		}
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("create run directory: %w", err)
+	}
+	// Absent: the nearest existing parent must be a directory.
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && !st.IsDir():
+			return fmt.Errorf("create run directory %s: %s is a file", dir, p)
+		case err == nil:
+			return nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("create run directory: %w", err)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
+	}
+}
+
 func makeRunDir(dir, name string) (string, error) {
 	if dir == "" {
 		base := filepath.Join("riptide-runs", name+"-"+time.Now().Format("20060102-150405"))
@@ -465,8 +499,8 @@ func makeRunDir(dir, name string) (string, error) {
 			dir = fmt.Sprintf("%s-%d", base, i)
 		}
 	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return "", fmt.Errorf("run directory %s is not empty: choose another with --out", dir)
+	if err := CheckRunDir(dir); err != nil {
+		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("create run directory: %w", err)
