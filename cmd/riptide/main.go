@@ -170,7 +170,11 @@ reports into a new run directory. The exit status is the verdict: 0 valid,
 			return run.ExitHarness
 		}
 		opts.Metrics = metrics.New()
-		go func() { _ = opts.Metrics.Serve(ctx, ln) }()
+		// Served until riptide exits, not until the first Ctrl-C: a
+		// scraper sees the teardown, the check and the report too.
+		serveCtx, stopServing := context.WithCancel(context.Background())
+		defer stopServing()
+		go func() { _ = opts.Metrics.Serve(serveCtx, ln) }()
 		fmt.Fprintf(stdout, "riptide: metrics on http://%s/metrics\n", ln.Addr())
 	}
 	outcome, err := run.Run(ctx, sc, opts)

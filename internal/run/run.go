@@ -244,6 +244,7 @@ func (r *runner) run(ctx context.Context) (*Outcome, error) {
 	// during the check leaves nothing behind, and the docker platform's
 	// node logs are in the run directory for the report. The clients go
 	// first, so that none complains of its server going away.
+	r.phase("teardown")
 	clients.Close()
 	r.teardown(cluster, sched, journal)
 	if err := rec.Close(); err != nil {
