@@ -237,6 +237,7 @@ func configSchema() *schema {
 // asks the validator about an empty scenario (with one empty fault) and
 // takes the fields reported as required, whatever their value would be;
 // fields required only for some values ("required for partition") are not.
+// The mappings above a required field are required with it.
 func (g *schemaGen) required(root *schema) error {
 	empty := &Scenario{Faults: []Fault{{}}}
 	empty.ApplyDefaults()
@@ -256,7 +257,11 @@ func (g *schemaGen) required(root *schema) error {
 				return fmt.Errorf("schema: required field %s is not in the schema", p.Field)
 			}
 			if list {
-				next = next.Items
+				next = next.Items // a list may be absent: its items' fields bind only its items
+			} else if !slices.Contains(parent.Required, head) {
+				// A mapping that holds a required field is required too
+				// (cluster, for cluster.system).
+				parent.Required = append(parent.Required, head)
 			}
 			parent, name = next, rest
 		}
