@@ -109,6 +109,9 @@ type Results struct {
 	Kinds []checkers.KindInfo `json:"kinds"`
 	// Interrupted is set when the run was stopped (Ctrl-C) before it ended.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Stopped, with Interrupted, says why the run stopped before its end on
+	// its own rather than by a Ctrl-C: its cluster did not start, say.
+	Stopped string `json:"stopped,omitempty"`
 	// HarnessErrors are problems of the harness itself during the run.
 	HarnessErrors []string `json:"harness_errors,omitempty"`
 	// HistoryTorn is set when history.jsonl ended in a torn line.

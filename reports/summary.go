@@ -26,7 +26,10 @@ func RenderSummary(r *Results) []byte {
 		icon = "⚠️"
 	}
 	verdict := strings.ToUpper(orElse(string(r.Verdict), "unknown"))
-	if r.Interrupted {
+	switch {
+	case r.Stopped != "":
+		verdict += " (could not run)"
+	case r.Interrupted:
 		verdict += " (interrupted)"
 	}
 	fmt.Fprintf(&b, "### %s riptide %s: %s\n\n", icon, mdName(orElse(r.Scenario.Name, "run")), verdict)

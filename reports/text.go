@@ -39,7 +39,7 @@ func Text(r *Results, dir string) string {
 	if r.Reason != "" {
 		fmt.Fprintf(&b, "reason: %s\n", r.Reason)
 	}
-	if r.Interrupted {
+	if r.Interrupted && r.Stopped == "" { // a stopped run's reason says why
 		b.WriteString("the run was interrupted: the history so far was checked, without heal or drain\n")
 	}
 	var counts, facts []string

@@ -11,6 +11,8 @@ import (
 // Headline says the verdict in one sentence.
 func (r *Results) Headline() string {
 	switch {
+	case r.Stopped != "":
+		return "The run could not go on, so nothing can be concluded: " + sentence(r.Stopped)
 	case r.Interrupted:
 		if r.Verdict == checkers.Invalid {
 			return "The run was interrupted, but a guarantee had already broken: " + sentence(orElse(r.why(), "see the anomalies"))

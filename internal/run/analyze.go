@@ -61,7 +61,7 @@ func analyze(ctx context.Context, sc *scenarios.Scenario, h []history.Op, info h
 		return sc.Expect[string(k)].String()
 	})
 	nameTolerations(r, sc.Expect)
-	r.Duration, r.Interrupted, r.Nodes = f.Duration, f.Interrupted, f.Nodes
+	r.Duration, r.Interrupted, r.Nodes, r.Stopped = f.Duration, f.Interrupted, f.Nodes, f.Stopped
 	r.HarnessErrors, r.HistoryTorn = f.HarnessErrors, info.Torn
 	// An interrupted run proves nothing good: no heal, no drain. What it
 	// already proved bad (invalid) stands.
