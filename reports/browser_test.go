@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/riptidechaos/riptide/history"
 	"github.com/riptidechaos/riptide/reports"
 )
 
@@ -101,24 +100,7 @@ func TestReportLoadsCleanlyInChromium(t *testing.T) {
 	h := synthetic(5000, 20*time.Second)
 	// Lose one acknowledged send, late in the run: no read returns it, so
 	// that the report has an anomaly with links into the table.
-	lostOp := -1
-	for i := range h {
-		if h[i].F == history.Send && h[i].Type == history.OK && h[i].Time > 12*time.Second {
-			lostOp = i
-			break
-		}
-	}
-	require.Positive(t, lostOp)
-	for i := range h {
-		reads := h[i].Reads[:0:0]
-		for _, rd := range h[i].Reads {
-			if rd.Value != h[lostOp].Value {
-				reads = append(reads, rd)
-			}
-		}
-		h[i].Reads = reads
-	}
-	require.Positive(t, lostOp)
+	lostOp := loseALateSend(t, h)
 	r := resultsFor(t, fixtureScenario("browser"), h)
 	require.Equal(t, 1, r.Counts["lost"], "the fixture loses one send")
 	dir := t.TempDir()

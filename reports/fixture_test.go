@@ -155,3 +155,28 @@ func synthetic(n int, duration time.Duration) []history.Op {
 	add(history.Op{Process: 6, Type: history.OK, F: history.Drain, Stream: "riptide", Offset: offset, Time: end + 3*time.Millisecond})
 	return h
 }
+
+// loseALateSend drops from every read the value of the first send
+// acknowledged after 12 s of h, so that the checkers find it lost; it
+// returns that send's position in h.
+func loseALateSend(t *testing.T, h []history.Op) int {
+	t.Helper()
+	lost := -1
+	for i := range h {
+		if h[i].F == history.Send && h[i].Type == history.OK && h[i].Time > 12*time.Second {
+			lost = i
+			break
+		}
+	}
+	require.Positive(t, lost)
+	for i := range h {
+		reads := h[i].Reads[:0:0]
+		for _, rd := range h[i].Reads {
+			if rd.Value != h[lost].Value {
+				reads = append(reads, rd)
+			}
+		}
+		h[i].Reads = reads
+	}
+	return lost
+}

@@ -28,23 +28,7 @@ func wideRun(t *testing.T) (dir string) {
 	t.Helper()
 	h := synthetic(3000, 20*time.Second)
 	// Lose one acknowledged send: an anomaly example with an op table.
-	lost := -1
-	for i := range h {
-		if h[i].F == history.Send && h[i].Type == history.OK && h[i].Time > 12*time.Second {
-			lost = i
-			break
-		}
-	}
-	require.Positive(t, lost)
-	for i := range h {
-		reads := h[i].Reads[:0:0]
-		for _, rd := range h[i].Reads {
-			if rd.Value != h[lost].Value {
-				reads = append(reads, rd)
-			}
-		}
-		h[i].Reads = reads
-	}
+	loseALateSend(t, h)
 	r := resultsFor(t, fixtureScenario("a-scenario-with-a-rather-long-name"), h)
 	r.Checkers = append(r.Checkers, checkers.Result{Checker: "availability", Verdict: checkers.Valid,
 		Stats: map[string]int64{"acked-p50-ns": 3_318_424, "acked-p99-ns": 217_795_527},
