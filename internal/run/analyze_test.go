@@ -15,6 +15,7 @@ import (
 	"github.com/riptidechaos/riptide/checkers"
 	"github.com/riptidechaos/riptide/history"
 	"github.com/riptidechaos/riptide/internal/progress"
+	"github.com/riptidechaos/riptide/internal/testenv"
 	"github.com/riptidechaos/riptide/reports"
 )
 
@@ -144,8 +145,31 @@ func TestLaterPhasesShowFreshCountsAndNoRate(t *testing.T) {
 	out.Reset()
 	r.phase("heal")
 	r.phase("drain")
+	r.stopPhase()
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, lines, 2, out.String())
 	assert.Equal(t, "riptide: heal 45s, acked 400, no active fault, anomalies 0", lines[0])
 	assert.Equal(t, "riptide: drain 45s, acked 400, no active fault, anomalies 0", lines[1])
+}
+
+// A long phase after the main one (a drain of minutes) keeps its status
+// line counting, and off a terminal a plain line still comes every
+// interval: a job log that falls silent looks hung.
+func TestALongPhaseKeepsCounting(t *testing.T) {
+	var out testenv.LockedBuffer
+	rec, err := history.Create(filepath.Join(t.TempDir(), "history.jsonl"), time.Now())
+	require.NoError(t, err)
+	defer rec.Close()
+	r := &runner{progress: progress.New(&out, progress.WithInterval(100*time.Millisecond)), rec: rec}
+	r.last = progress.Status{Phase: "main", Anomalies: 0}
+	r.phase("drain")
+	for i := range 50 {
+		_, err := rec.Record(history.Op{Process: 0, Type: history.Invoke, F: history.Send, Value: "v"})
+		require.NoError(t, err)
+		_, err = rec.Record(history.Op{Process: 0, Type: history.OK, F: history.Send, Value: "v", Offset: int64(i + 1)})
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "drain 1s, acked 50") },
+		30*time.Second, 50*time.Millisecond, "the drain's line goes on:\n%s", out.String())
+	r.stopPhase()
 }

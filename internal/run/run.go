@@ -83,6 +83,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*Outcome, e
 	r := &runner{sc: sc, opts: opts, progress: progress.New(log)}
 	r.log = r.progress
 	defer r.progress.Close()
+	defer r.stopPhase() // before the status line closes
 	return r.runSafe(ctx)
 }
 
@@ -108,7 +109,10 @@ type runner struct {
 	mu       sync.Mutex
 	problems []string        // harness errors, for results.json
 	last     progress.Status // the latest status, carried into later phases
-	tearOnce sync.Once
+	// stopTicking stops the refresh of the current phase's status line
+	// (heal, drain, ...), nil when none runs.
+	stopTicking func()
+	tearOnce    sync.Once
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -389,14 +393,51 @@ func (r *runner) phase(name string) {
 	}
 	r.mu.Lock()
 	st := r.last
+	if r.stopTicking != nil {
+		r.stopTicking()
+		r.stopTicking = nil
+	}
 	r.mu.Unlock()
 	if st.Phase == "" || r.rec == nil {
 		return
 	}
-	c := r.rec.Counts()
-	st.Phase, st.Remaining, st.ActiveFaults = name, 0, nil
-	st.Elapsed, st.Acked, st.Failed, st.SendsStopped = r.rec.Since(), c.Acked, c.Failed, true
-	r.progress.Update(st)
+	st.Phase, st.Remaining, st.ActiveFaults, st.SendsStopped = name, 0, nil, true
+	update := func() {
+		c := r.rec.Counts()
+		st.Elapsed, st.Acked, st.Failed = r.rec.Since(), c.Acked, c.Failed
+		r.progress.Update(st)
+	}
+	update()
+	// A drain or a check can take minutes: the line keeps counting (and,
+	// off a terminal, a plain line still comes every few seconds).
+	done := make(chan struct{})
+	ticking := make(chan struct{})
+	go func() {
+		defer close(ticking)
+		t := time.NewTicker(statusEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				update()
+			}
+		}
+	}()
+	r.mu.Lock()
+	r.stopTicking = func() { close(done); <-ticking }
+	r.mu.Unlock()
+}
+
+// stopPhase stops the status line's ticking at the end of a run.
+func (r *runner) stopPhase() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopTicking != nil {
+		r.stopTicking()
+		r.stopTicking = nil
+	}
 }
 
 // heal undoes every fault still active and waits for the cluster to settle.
