@@ -16,6 +16,7 @@ import (
 
 	"github.com/riptidechaos/riptide/clusters/docker"
 	"github.com/riptidechaos/riptide/internal/metrics"
+	"github.com/riptidechaos/riptide/internal/progress"
 	"github.com/riptidechaos/riptide/internal/run"
 	"github.com/riptidechaos/riptide/reports"
 	"github.com/riptidechaos/riptide/scenarios"
@@ -149,7 +150,7 @@ reports into a new run directory. The exit status is the verdict: 0 valid,
 	if sc.Cluster.Platform == "docker" {
 		atExit = func() { removeOwnContainers(stderr) }
 	}
-	ctx, stop := interruptible(stderr, atExit)
+	ctx, stop := interruptible(stdout, stderr, atExit)
 	defer stop()
 	opts := run.Options{Dir: *out, Binary: *binary, Log: stdout,
 		PlatformOptions: run.PlatformOptions{Image: *image, ToxiproxyImage: *toxiImage}}
@@ -189,7 +190,7 @@ reports into a new run directory. The exit status is the verdict: 0 valid,
 // interruptible returns a context cancelled by the first SIGINT or SIGTERM
 // (or SIGHUP: the terminal closed); a second one exits at once (nodes die
 // with the harness).
-func interruptible(stderr io.Writer, atExit func()) (context.Context, func()) {
+func interruptible(stdout, stderr io.Writer, atExit func()) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -208,7 +209,13 @@ func interruptible(stderr io.Writer, atExit func()) (context.Context, func()) {
 		if !ok {
 			return
 		}
-		fmt.Fprintf(stderr, "\nriptide: %s: stopping (again to exit at once)\n", sig)
+		// The status line (on stdout, a terminal) is erased rather than
+		// left behind with the ^C the terminal echoed; it is drawn again
+		// below the message.
+		if progress.Terminal(stdout) {
+			fmt.Fprint(stdout, progress.ClearLine)
+		}
+		fmt.Fprintf(stderr, "riptide: %s: stopping (again to exit at once)\n", sig)
 		cancel()
 		if _, ok := <-sigs; ok {
 			fmt.Fprintln(stderr, "riptide: exiting now")

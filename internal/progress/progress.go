@@ -84,20 +84,29 @@ func WithInterval(d time.Duration) Option {
 	return func(p *Progress) { p.interval = d }
 }
 
+// Terminal reports whether w is a terminal a status line is redrawn on:
+// a terminal, and TERM is not "dumb".
+func Terminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && os.Getenv("TERM") != "dumb" && term.IsTerminal(int(f.Fd()))
+}
+
+// ClearLine is what erases a status line drawn on a terminal, for a
+// message written past the Progress (a signal handler's).
+const ClearLine = "\r\x1b[2K"
+
 // New writes progress to w, redrawing a status line in place when w is a
 // terminal (and TERM is not "dumb").
 func New(w io.Writer, opts ...Option) *Progress {
 	p := &Progress{w: w, interval: DefaultInterval, width: func() int { return 80 }}
-	if f, ok := w.(interface{ Fd() uintptr }); ok && os.Getenv("TERM") != "dumb" {
-		fd := int(f.Fd())
-		if term.IsTerminal(fd) {
-			p.tty = true
-			p.width = func() int {
-				if w, _, err := term.GetSize(fd); err == nil && w > 0 {
-					return w
-				}
-				return 80
+	if Terminal(w) {
+		fd := int(w.(interface{ Fd() uintptr }).Fd())
+		p.tty = true
+		p.width = func() int {
+			if w, _, err := term.GetSize(fd); err == nil && w > 0 {
+				return w
 			}
+			return 80
 		}
 	}
 	for _, o := range opts {
@@ -139,7 +148,7 @@ func (p *Progress) Log(line string) {
 
 func (p *Progress) logLocked(line string) {
 	if p.tty && p.drawn {
-		io.WriteString(p.w, "\r\x1b[2K")
+		io.WriteString(p.w, ClearLine)
 		p.drawn = false
 	}
 	io.WriteString(p.w, line+"\n")
@@ -174,7 +183,7 @@ func (p *Progress) Close() {
 		return
 	}
 	if p.tty && p.drawn {
-		io.WriteString(p.w, "\r\x1b[2K")
+		io.WriteString(p.w, ClearLine)
 		p.drawn = false
 	}
 	p.closed = true
@@ -201,7 +210,7 @@ func (p *Progress) draw() {
 		r := []rune(line)
 		line = string(r[:width-1]) + "…"
 	}
-	io.WriteString(p.w, "\r\x1b[2K"+line)
+	io.WriteString(p.w, ClearLine+line)
 	p.drawn = true
 }
 
