@@ -10,6 +10,30 @@ import (
 	"github.com/riptidechaos/riptide/scenarios"
 )
 
+// listWidth is the width riptide list -v wraps its paragraphs to.
+const listWidth = 78
+
+// wrap breaks text into lines of at most width characters, each starting
+// with indent (a word longer than that stands on a line of its own).
+func wrap(text, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for _, w := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(w) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += w
+	}
+	if len(line) > len(indent) {
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
 // cmdList prints the built-in catalog as a table, or with names the files
 // themselves, so that a user without a checkout can start from one:
 // riptide list nats-kill > my-scenario.yaml
@@ -58,12 +82,19 @@ riptide list nats-kill > mine.yaml`)
 			phase += " (short)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, phase, e.Verdict, e.Title)
-		if *long {
-			fmt.Fprintf(tw, "\t\t\tShows: %s\n\t\t\tRuns: %s\n\t\t\tExpect: %s\n", e.Shows, e.Runs, e.Expect)
-		}
 	}
 	if err := tw.Flush(); err != nil {
 		return run.ExitHarness
+	}
+	if *long {
+		// Paragraphs below the table, wrapped for an 80-column terminal:
+		// in the table they made lines of 600 characters.
+		for _, e := range entries {
+			fmt.Fprintf(stdout, "\n%s\n", e.Name)
+			for _, p := range []struct{ label, text string }{{"Shows", e.Shows}, {"Runs", e.Runs}, {"Expect", e.Expect}} {
+				fmt.Fprint(stdout, wrap(p.label+": "+p.text, "  ", listWidth))
+			}
+		}
 	}
 	fmt.Fprintln(stdout, "\nrun one with: riptide run catalog:NAME; print its file with: riptide list NAME")
 	if catErr != nil {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,4 +48,21 @@ func TestCatalogReferences(t *testing.T) {
 	assert.Equal(t, 3, code, out)
 	assert.Contains(t, errOut, "catalog:nats-smok: no such scenario in the catalog")
 	assert.NoDirExists(t, dir, "nothing is started for an unknown scenario")
+}
+
+// riptide list -v puts what each scenario shows below the table, wrapped
+// for an 80-column terminal.
+func TestListLongFitsATerminal(t *testing.T) {
+	code, out, _ := runCLI("list", "-v")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "\nnats-kill\n  Shows: ")
+	table := true
+	for _, line := range strings.Split(out, "\n") {
+		if line == "" {
+			table = false // the paragraphs follow the table's end
+		}
+		if !table {
+			assert.LessOrEqual(t, utf8.RuneCountInString(line), listWidth, "%q", line)
+		}
+	}
 }
