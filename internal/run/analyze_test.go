@@ -3,6 +3,8 @@ package run
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/riptidechaos/riptide/checkers"
 	"github.com/riptidechaos/riptide/history"
+	"github.com/riptidechaos/riptide/internal/metrics"
 	"github.com/riptidechaos/riptide/internal/progress"
 	"github.com/riptidechaos/riptide/internal/testenv"
 	"github.com/riptidechaos/riptide/reports"
@@ -171,5 +174,19 @@ func TestALongPhaseKeepsCounting(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "drain 1s, acked 50") },
 		30*time.Second, 50*time.Millisecond, "the drain's line goes on:\n%s", out.String())
+	r.stopPhase()
+}
+
+// The metrics follow the phases after the main one too, teardown among
+// them: a scraper sees where a run (an interrupted one too) is.
+func TestPhasesReachTheMetrics(t *testing.T) {
+	m := metrics.New()
+	r := &runner{progress: progress.New(io.Discard), opts: Options{Metrics: m}}
+	for _, phase := range []string{"main", "teardown"} {
+		r.phase(phase)
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		assert.Contains(t, rec.Body.String(), `riptide_phase{phase="`+phase+`"} 1`)
+	}
 	r.stopPhase()
 }
