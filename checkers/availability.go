@@ -60,7 +60,7 @@ func (c Availability) Check(ctx context.Context, h []history.Op) Result {
 	if floor == 0 {
 		floor = DefaultMinAckedBeforeFault
 	}
-	drainers := drainProcesses(h)
+	drainers := DrainProcesses(h)
 	var (
 		sends        []sendDone
 		polls        []pollDone
@@ -220,9 +220,9 @@ func percentile(xs []int64, p float64) int64 {
 	return xs[min(max(k, 0), len(xs)-1)]
 }
 
-// drainProcesses lists the processes that performed a final drain: their
+// DrainProcesses lists the processes that performed a final drain: their
 // polls are the drain's, not consumer traffic.
-func drainProcesses(h []history.Op) map[int]bool {
+func DrainProcesses(h []history.Op) map[int]bool {
 	out := map[int]bool{}
 	for i := range h {
 		if h[i].F == history.Drain {

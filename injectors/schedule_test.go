@@ -3,6 +3,7 @@ package injectors
 import (
 	"context"
 	"errors"
+	"github.com/riptidechaos/riptide/injectors/targets"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -303,8 +304,8 @@ func TestResolveTarget(t *testing.T) {
 	require.ErrorContains(t, err, "a cluster of 2 nodes has no such nodes")
 	_, err = ResolveTarget("n7", nodes, nil)
 	require.ErrorContains(t, err, `target "n7"`)
-	require.Equal(t, []int{0, 1, 1, 2, 2}, []int{Minority(1), Minority(3), Minority(4), Minority(5), Minority(6)})
-	require.Equal(t, []int{1, 2, 3, 3, 4}, []int{Majority(1), Majority(3), Majority(4), Majority(5), Majority(6)})
+	require.Equal(t, []int{0, 1, 1, 2, 2}, []int{targets.Minority(1), targets.Minority(3), targets.Minority(4), targets.Minority(5), targets.Minority(6)})
+	require.Equal(t, []int{1, 2, 3, 3, 4}, []int{targets.Majority(1), targets.Majority(3), targets.Majority(4), targets.Majority(5), targets.Majority(6)})
 }
 
 func randFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }

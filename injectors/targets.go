@@ -12,20 +12,14 @@ import (
 // running system can name it, so the schedule asks when the fault fires.
 const Leader = targets.Leader
 
-// Minority is the size of the largest strict minority of n nodes.
-func Minority(n int) int { return targets.Minority(n) }
-
-// Majority is the size of the smallest majority of n nodes.
-func Majority(n int) int { return targets.Majority(n) }
-
 // ResolveTarget turns a scenario target into node names:
 //
 //	one              the first node
 //	random-one       one node drawn with rng (the scenario seed)
-//	minority         the first Minority(n) nodes
-//	random-minority  Minority(n) nodes drawn with rng
-//	majority         the first Majority(n) nodes
-//	random-majority  Majority(n) nodes drawn with rng
+//	minority         the first targets.Minority(n) nodes
+//	random-minority  targets.Minority(n) nodes drawn with rng
+//	majority         the first targets.Majority(n) nodes
+//	random-majority  targets.Majority(n) nodes drawn with rng
 //	all              every node
 //	leader           [Leader], named when the fault fires
 //	all-links        no node in particular: the fault acts on every link

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/riptidechaos/riptide/checkers"
 	"github.com/riptidechaos/riptide/history"
 )
 
@@ -15,12 +16,7 @@ import (
 // drainStart is when the final drain began: the first operation of the
 // process that performs the drain op (0 when the history has no drain).
 func drainStart(h []history.Op) time.Duration {
-	drainers := map[int]bool{}
-	for _, op := range h {
-		if op.F == history.Drain {
-			drainers[op.Process] = true
-		}
-	}
+	drainers := checkers.DrainProcesses(h)
 	if len(drainers) == 0 {
 		return 0
 	}

@@ -350,27 +350,21 @@ func (v *validator) target(path string, f Fault, words []string) {
 	v.addf(path, "unknown target %q; allowed: %s or a node name %s", target, strings.Join(words, ", "), v.nodeNames())
 }
 
-// targetSize is how many nodes a target word names on a cluster of n
-// nodes, by the rule the injectors resolve it with when the fault fires
-// (package targets), so that validation and the run cannot disagree: 0
-// for a word that names no node there (a minority of 2 nodes), and for
-// all-links, which names links. Leader counts as one node.
-func targetSize(target string, n int) int {
-	k, _ := targets.Count(target, n)
-	return k
-}
-
 // targetProblem says why the target word cannot act on a cluster of n
 // nodes in fault f, or "" when it can.
 func targetProblem(f Fault, target string, n int) string {
 	if target == "all-links" {
 		return ""
 	}
-	k := targetSize(target, n)
+	// The rule the injectors resolve the word with when the fault fires,
+	// so that validation and the run cannot disagree.
+	k, _ := targets.Count(target, n)
 	if k == 0 {
 		least := n + 1
-		for least < maxNodes && targetSize(target, least) == 0 {
-			least++
+		for ; least < maxNodes; least++ {
+			if k, _ := targets.Count(target, least); k > 0 {
+				break
+			}
 		}
 		return fmt.Sprintf("%s needs at least %d nodes, the cluster has %d (on %d it names no node)", target, least, n, n)
 	}

@@ -65,7 +65,7 @@ dead riptide run on the Docker engine, wherever its directory is.`)
 	// Every directory named is checked before any is cleaned: a mistyped
 	// path is a usage error, not a run that needed nothing.
 	for _, dir := range dirs {
-		if err := checkRunDir(dir); err != nil {
+		if err := cleanable(dir); err != nil {
 			fmt.Fprintf(stderr, "riptide clean: %v\n", err)
 			return run.ExitHarness
 		}
@@ -114,8 +114,9 @@ dead riptide run on the Docker engine, wherever its directory is.`)
 // anything else: a directory with none of them is not one.
 var runFiles = []string{injectors.JournalFile, "scenario.yaml", "history.jsonl"}
 
-// checkRunDir says what is wrong with dir as a run directory to clean.
-func checkRunDir(dir string) error {
+// cleanable says what is wrong with dir as a run directory to clean (what
+// could become a run directory is run.CheckRunDir's business).
+func cleanable(dir string) error {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
